@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { defineChannel, headerValue, httpUrl, stripCrlf } from './define.ts';
+
+/** ntfy: POST the message to <server>/<topic> with Title, Tags, Click and Priority headers. */
+export const NTFY_PRIORITIES = ['min', 'low', 'default', 'high', 'urgent'] as const;
+const PRIORITY_NUMBER: Record<(typeof NTFY_PRIORITIES)[number], string> = { min: '1', low: '2', default: '3', high: '4', urgent: '5' };
+
+const config = z.object({
+  serverUrl: httpUrl.default('https://ntfy.sh'),
+  topic: z
+    .string()
+    .trim()
+    .min(1, 'is required')
+    .max(64, 'must be at most 64 characters')
+    .regex(/^[-_A-Za-z0-9]+$/, 'may hold letters, digits, - and _ only'),
+  accessToken: headerValue.optional(),
+  defaultPriority: z.enum(NTFY_PRIORITIES).optional(),
+});
+
+/** ntfyPriority: critical is always urgent (5); otherwise the channel default, else 4 for warning and 3 for info. */
+export function ntfyPriority(severity: string, defaultPriority?: (typeof NTFY_PRIORITIES)[number]): string {
+  if (severity === 'critical') return '5';
+  if (defaultPriority) return PRIORITY_NUMBER[defaultPriority];
+  return severity === 'warning' ? '4' : '3';
+}
+
+export const ntfy = defineChannel({
+  kind: 'ntfy',
+  label: 'ntfy',
+  config,
+  secrets: ['accessToken'],
+  urlFields: ['serverUrl'],
+  async send(ctx, c, p) {
+    const url = `${c.serverUrl.replace(/\/+$/, '')}/${encodeURIComponent(c.topic)}`;
+    const headers: Record<string, string> = {
+      'content-type': 'text/plain; charset=utf-8',
+      'user-agent': 'vigil',
+      title: stripCrlf(`[${p.severity}] ${p.hostName} ${p.kind}`),
+      tags: stripCrlf(`${p.severity},${p.kind}`),
+      priority: ntfyPriority(p.severity, c.defaultPriority),
+    };
+    if (p.link) headers.click = stripCrlf(p.link);
+    if (c.accessToken) headers.authorization = `Bearer ${stripCrlf(c.accessToken)}`;
+    return ctx.http.post(url, headers, p.message, ctx.timeoutMs);
+  },
+});

@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import nodemailer from 'nodemailer';
+import { defineChannel, stripCrlf } from './define.ts';
+import { isPrivateHost } from '../security/ssrf.ts';
+
+/** smtp: a plain-text mail through nodemailer (STARTTLS, implicit TLS or none). */
+const ADDRESS = /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/;
+const NAMED_ADDRESS = /^[^<>\r\n]*<([^\s@<>]+@[^\s@<>]+)>$/;
+
+function addressOf(value: string): string | null {
+  const v = value.trim();
+  if (ADDRESS.test(v)) return v;
+  const m = NAMED_ADDRESS.exec(v);
+  return m && ADDRESS.test(m[1]!) ? m[1]! : null;
+}
+
+const mailbox = z
+  .string()
+  .trim()
+  .min(1, 'is required')
+  .max(320)
+  .refine((v) => addressOf(v) !== null, 'must be an email address (user@example.com or "Name <user@example.com>")');
+
+const mailboxList = z
+  .string()
+  .trim()
+  .min(1, 'is required')
+  .max(2000)
+  .refine((v) => v.split(',').every((part) => addressOf(part) !== null), 'must be one or more email addresses, comma-separated');
+
+const config = z.object({
+  host: z
+    .string()
+    .trim()
+    .min(1, 'is required')
+    .max(253)
+    .regex(/^[A-Za-z0-9.-]+$|^\[?[0-9A-Fa-f:.]+\]?$/, 'must be a host name or IP address'),
+  port: z.number({ message: 'must be a number' }).int('must be a whole number').min(1, 'must be between 1 and 65535').max(65535, 'must be between 1 and 65535'),
+  encryption: z.enum(['starttls', 'tls', 'none']),
+  username: z.string().max(320).optional(),
+  password: z.string().max(1024).optional(),
+  from: mailbox,
+  to: mailboxList,
+  /** verifyTls: check the server certificate; unset means "verify public hosts, trust private relays" */
+  verifyTls: z.boolean().optional(),
+});
+
+type SmtpConfig = z.infer<typeof config>;
+
+/** messageIdDomain is the host of VIGIL_BASE_URL. */
+export function messageIdDomain(baseUrl: string): string {
+  try {
+    return new URL(baseUrl).hostname || 'vigil.local';
+  } catch {
+    return 'vigil.local';
+  }
+}
+
+/** mailSubject: `[vigil] [severity] host: kind`. */
+export function mailSubject(p: { severity: string; hostName: string; kind: string }): string {
+  return stripCrlf(`[vigil] [${p.severity}] ${p.hostName}: ${p.kind}`);
+}
+
+function mailBody(p: import('./define.ts').NotificationPayload): string {
+  const lines = [
+    p.message,
+    '',
+    '--',
+    `Event: ${p.event}`,
+    `Raised at: ${p.raisedAt}`,
+    `Severity: ${p.severity}`,
+    `Host: ${p.hostName}`,
+    `Kind: ${p.kind}`,
+  ];
+  if (p.link) lines.push('', 'Open in Vigil:', p.link);
+  lines.push('', '(Sent by Vigil. Acknowledge or resolve the alert in the UI.)');
+  return lines.join('\n');
+}
+
+/** classify maps a nodemailer failure to retry-or-not: 4xx replies and network trouble retry; 5xx and auth do not. */
+function classify(err: unknown): { statusCode?: number; error: string; retry: boolean } {
+  const e = err as { responseCode?: number; code?: string; message?: string };
+  const message = e.message ?? String(err);
+  if (typeof e.responseCode === 'number') return { statusCode: e.responseCode, error: message, retry: e.responseCode < 500 };
+  if (e.code === 'EAUTH' || e.code === 'EENVELOPE' || e.code === 'EMESSAGE') return { error: message, retry: false };
+  return { error: message, retry: true };
+}
+
+async function verifyTlsFor(c: SmtpConfig): Promise<boolean> {
+  if (c.verifyTls !== undefined) return c.verifyTls;
+  return !(await isPrivateHost(c.host));
+}
+
+export const smtp = defineChannel({
+  kind: 'smtp',
+  label: 'Email (SMTP)',
+  config,
+  secrets: ['password'],
+  urlFields: [],
+  async send(ctx, c, p) {
+    const transport = nodemailer.createTransport({
+      host: c.host,
+      port: c.port,
+      secure: c.encryption === 'tls',
+      requireTLS: c.encryption === 'starttls',
+      ignoreTLS: c.encryption === 'none',
+      auth: c.username ? { user: c.username, pass: c.password ?? '' } : undefined,
+      connectionTimeout: ctx.timeoutMs,
+      greetingTimeout: ctx.timeoutMs,
+      socketTimeout: ctx.timeoutMs,
+      tls: { rejectUnauthorized: await verifyTlsFor(c), servername: c.host },
+    });
+    try {
+      const info = await transport.sendMail({
+        from: c.from,
+        to: c.to,
+        subject: mailSubject(p),
+        text: mailBody(p),
+        messageId: `<${p.alertId}@${messageIdDomain(ctx.baseUrl)}>`,
+        date: new Date(p.raisedAt),
+      });
+      const code = Number(/^(\d{3})/.exec(info.response ?? '')?.[1] ?? 250);
+      return { ok: true, statusCode: code, retry: false };
+    } catch (err) {
+      return { ok: false, ...classify(err) };
+    } finally {
+      transport.close();
+    }
+  },
+});

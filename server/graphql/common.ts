@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { builder } from './builder.ts';
+import { ROLES } from '../users/roles.ts';
+import { JOB_KINDS } from '../schedules/schedules.ts';
+import type { Services } from '../services.ts';
+
+/** Shared enums and input helpers. GraphQL enums are UPPER_CASE; storage is lower-case. */
+export const upper = (s: string) => s.toUpperCase().replace(/-/g, '_');
+export const lower = (s: string) => s.toLowerCase().replace(/_/g, '-');
+
+export const RoleEnum = builder.enumType('Role', { values: ROLES.map(upper) as ['VIEWER', 'OPERATOR', 'ADMIN'] });
+export const SeverityEnum = builder.enumType('Severity', { values: ['INFO', 'WARNING', 'CRITICAL'] as const });
+export const AlertStatusEnum = builder.enumType('AlertStatus', { values: ['OPEN', 'ACKNOWLEDGED', 'RESOLVED'] as const });
+export const JobKindEnum = builder.enumType('JobKind', { values: JOB_KINDS.map(upper) as ['BACKUP', 'FORGET', 'PRUNE', 'CHECK', 'UNLOCK', 'INIT'] });
+export const JobStatusEnum = builder.enumType('JobStatus', { values: ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const });
+export const SortDirectionEnum = builder.enumType('SortDirection', { values: ['ASC', 'DESC'] as const });
+
+/** A trimmed, bounded display name. */
+export const nameField = (max = 100) =>
+  z
+    .string({ message: 'is required' })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
+
+export const tagList = z
+  .array(
+    z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(40, 'must be at most 40 characters')
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'may hold letters, digits and . _ : / - (starting with a letter or digit)'),
+  )
+  .max(20, 'at most 20 tags')
+  .transform((tags) => [...new Set(tags)]);
+
+/** noNulls turns GraphQL's null for "not given" into undefined, shallowly. */
+export function noNulls<T extends Record<string, unknown>>(input: T): { [K in keyof T]: Exclude<T[K], null> } {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null)) as { [K in keyof T]: Exclude<T[K], null> };
+}
+
+/** textContains builds a case-insensitive substring filter for either provider. */
+export function textContains(services: Services, term: string) {
+  // SQLite's LIKE is already case-insensitive for ASCII; PostgreSQL needs mode.
+  return services.provider === 'postgresql' ? { contains: term, mode: 'insensitive' as const } : { contains: term };
+}
+
+export const PAGE = { defaultSize: 50, maxSize: 500 };

@@ -1,0 +1,154 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { ExecutionArgs } from 'graphql';
+import { schema } from './schema.ts';
+import type { GraphQLContext, CookieToSet } from './context.ts';
+import type { Services } from '../services.ts';
+import type { Viewer } from '../users/roles.ts';
+import { bearerFrom } from '../security/tokens.ts';
+import { readCookie, serializeCookie, SESSION_COOKIE } from '../http/cookies.ts';
+
+/**
+ * The GraphQL pipeline: one Yoga instance serves HTTP, and graphql-ws reuses it
+ * through `yoga.getEnveloped`, so auth, query limits (graphql-armor) and error
+ * masking hold over WebSocket exactly as over HTTP.
+ */
+interface ServerContext {
+  req?: IncomingMessage;
+  /** set by the WebSocket path: the socket was authenticated in onConnect */
+  wsViewer?: Viewer | null;
+  wsIp?: string;
+}
+
+/** Query limits, the same for every transport. */
+export const ARMOR = {
+  maxDepth: { n: 12 },
+  maxAliases: { n: 20 },
+  maxTokens: { n: 4000 },
+  costLimit: { maxCost: 20000 },
+  maxDirectives: { n: 20 },
+  blockFieldSuggestion: { enabled: true },
+};
+
+function cookiePlugin(jar: WeakMap<Request, CookieToSet[]>, secure: boolean): Plugin {
+  return {
+    onResponse({ request, response }) {
+      for (const c of jar.get(request) ?? []) response.headers.append('set-cookie', serializeCookie(c.name, c.value, c.maxAgeSeconds, secure));
+    },
+  };
+}
+
+export interface GraphQLServer {
+  yoga: YogaServerInstance<ServerContext, GraphQLContext>;
+  handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void;
+  close(): Promise<void>;
+}
+
+/** createGraphQLServer builds Yoga and the graphql-ws endpoint sharing its pipeline. */
+export function createGraphQLServer(services: Services): GraphQLServer {
+  const jar = new WeakMap<Request, CookieToSet[]>();
+  const secure = services.config.baseUrl.startsWith('https://');
+
+  const yoga = createYoga<ServerContext, GraphQLContext>({
+    schema: schema as never,
+    graphqlEndpoint: '/graphql',
+    maskedErrors: true,
+    landingPage: false,
+    graphiql: false,
+    logging: {
+      debug: (...args) => services.log.debug(String(args[0])),
+      info: (...args) => services.log.debug(String(args[0])),
+      warn: (...args) => services.log.warn(String(args[0])),
+      error: (...args) => services.log.error('graphql error', { error: args[0] instanceof Error ? args[0] : String(args[0]) }),
+    },
+    plugins: [EnvelopArmorPlugin(ARMOR), useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'x-vigil-csrf'] }), cookiePlugin(jar, secure)],
+    context: async (initial): Promise<GraphQLContext> => {
+      const cookies: CookieToSet[] = [];
+      const request = (initial as { request?: Request }).request;
+      if (initial.wsViewer !== undefined) {
+        return { services, viewer: initial.wsViewer, ip: initial.wsIp, cookies };
+      }
+      if (request) jar.set(request, cookies);
+      const viewer = await services.users.resolveViewer({
+        bearer: bearerFrom(request?.headers.get('authorization')),
+        sessionToken: readCookie(request?.headers.get('cookie'), SESSION_COOKIE),
+      });
+      return { services, viewer, ip: initial.req?.socket.remoteAddress, cookies };
+    },
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const baseOrigin = new URL(services.config.baseUrl).origin;
+
+  const disposeWs = useServer(
+    {
+      execute: (args) => (args as ExecutionArgs & { rootValue: { execute: (a: unknown) => unknown } }).rootValue.execute(args) as never,
+      subscribe: (args) => (args as ExecutionArgs & { rootValue: { subscribe: (a: unknown) => unknown } }).rootValue.subscribe(args) as never,
+      /**
+       * Authenticate once per socket: a token in connectionParams.authorization
+       * from any client, or the session cookie only from a page of our own origin.
+       */
+      onConnect: async (ctx) => {
+        const req = ctx.extra.request;
+        const params = (ctx.connectionParams ?? {}) as Record<string, unknown>;
+        const auth = typeof params.authorization === 'string' ? params.authorization : typeof params.Authorization === 'string' ? params.Authorization : undefined;
+        const token = bearerFrom(auth) ?? (auth && !auth.includes(' ') ? auth : undefined);
+        let viewer: Viewer | null = null;
+        if (token) viewer = await services.users.resolveViewer({ bearer: token });
+        else {
+          const origin = req.headers.origin;
+          const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
+          if (cookie && origin === baseOrigin) viewer = await services.users.resolveViewer({ sessionToken: cookie });
+        }
+        if (!viewer) return false;
+        (ctx.extra as { viewer?: Viewer }).viewer = viewer;
+        return true;
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const extra = ctx.extra as { viewer?: Viewer; request: IncomingMessage };
+        const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          wsViewer: extra.viewer ?? null,
+          wsIp: extra.request.socket.remoteAddress,
+          req: extra.request,
+          params: payload,
+        } as never);
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (err) {
+          return [err as never];
+        }
+        const args = {
+          schema: s,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args as never;
+      },
+    },
+    wss,
+  );
+
+  return {
+    yoga,
+    handleUpgrade(req, socket, head) {
+      // Origin is checked in onConnect: a foreign page's cookie is never accepted.
+      wss.handleUpgrade(req, socket, head, (client) => wss.emit('connection', client, req));
+    },
+    async close() {
+      await disposeWs.dispose();
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { CronExpressionParser } from 'cron-parser';
+
+/**
+ * Cron helpers over cron-parser: the same parser validates input, lists the
+ * next runs and decides catch-up, so every part of Vigil reads a cron alike.
+ * Five fields (minute first) or six (seconds first) - nothing else.
+ */
+
+/** isValidTimezone accepts IANA zone names only. */
+export function isValidTimezone(tz: string): boolean {
+  if (!tz || tz.length > 64) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** cronError returns why `expr` is not a cron Vigil accepts, or null when it is fine. */
+export function cronError(expr: string): string | null {
+  const fields = expr.trim().split(/\s+/).filter(Boolean);
+  if (fields.length !== 5 && fields.length !== 6) {
+    return `expected 5 fields (minute hour day month weekday) or 6 (seconds first), got ${fields.length}`;
+  }
+  try {
+    CronExpressionParser.parse(fields.join(' '), { tz: 'UTC' }).next();
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** nextRuns lists the next `count` fire times strictly after `after`, or [] for an invalid cron. */
+export function nextRuns(expr: string, timezone: string, after: Date, count: number): Date[] {
+  if (cronError(expr) || !isValidTimezone(timezone)) return [];
+  const it = CronExpressionParser.parse(expr.trim(), { tz: timezone, currentDate: after });
+  const out: Date[] = [];
+  for (let i = 0; i < count; i++) out.push(it.next().toDate());
+  return out;
+}
+
+/** nextRunAfter is the first fire strictly after `after`, or null when the cron does not parse. */
+export function nextRunAfter(expr: string, timezone: string, after: Date): Date | null {
+  return nextRuns(expr, timezone, after, 1)[0] ?? null;
+}

@@ -1,0 +1,109 @@
+import dns from 'node:dns/promises';
+import net from 'node:net';
+import ipaddr from 'ipaddr.js';
+
+/**
+ * The SSRF guard: outbound notification targets must resolve to public unicast
+ * addresses, unless the operator allow-listed them (VIGIL_ALLOW_PRIVATE_TARGETS:
+ * IPs, CIDRs or host names). ipaddr.js classifies; connect-time enforcement is
+ * request-filtering-agent's (see channels/http-client.ts), this module answers
+ * the same question on save, where a clear field error beats a failed delivery.
+ */
+export interface AllowList {
+  /** IPs and CIDRs, in request-filtering-agent's format */
+  addresses: string[];
+  /** lower-cased host names */
+  hosts: Set<string>;
+}
+
+/** parseAllowList splits VIGIL_ALLOW_PRIVATE_TARGETS entries into addresses/CIDRs and host names. */
+export function parseAllowList(entries: string[]): AllowList {
+  const addresses: string[] = [];
+  const hosts = new Set<string>();
+  for (const raw of entries) {
+    const entry = raw.trim().replace(/^\[|\]$/g, '');
+    if (!entry) continue;
+    if (net.isIP(entry) || isCidr(entry)) addresses.push(entry);
+    else hosts.add(entry.toLowerCase());
+  }
+  return { addresses, hosts };
+}
+
+function isCidr(value: string): boolean {
+  try {
+    ipaddr.parseCIDR(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function inAllowList(address: string, allow: AllowList): boolean {
+  const parsed = ipaddr.parse(address);
+  return allow.addresses.some((entry) => {
+    if (net.isIP(entry)) return ipaddr.parse(entry).toString() === parsed.toString();
+    const [range, bits] = ipaddr.parseCIDR(entry);
+    return parsed.kind() === range.kind() && parsed.match([range, bits] as [typeof range, number]);
+  });
+}
+
+/** addressProblem says why an IP may not be a target ("loopback", "private"...), or null when it may. */
+export function addressProblem(address: string): string | null {
+  let parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
+    return 'an IPv4-mapped IPv6 address';
+  }
+  const range = parsed.range();
+  if (range === 'unicast') return null;
+  const names: Record<string, string> = {
+    loopback: 'a loopback address',
+    private: 'a private-network address',
+    linkLocal: 'a link-local address (cloud metadata lives here)',
+    unspecified: 'the unspecified address',
+    uniqueLocal: 'a private-network (unique local) address',
+    carrierGradeNat: 'a carrier-grade NAT address',
+    broadcast: 'a broadcast address',
+    multicast: 'a multicast address',
+    reserved: 'a reserved address',
+  };
+  return names[range] ?? `a ${range} address`;
+}
+
+function bareHost(host: string): string {
+  return host.replace(/^\[|\]$/g, '').toLowerCase();
+}
+
+async function resolveAll(host: string, timeoutMs: number): Promise<string[]> {
+  if (net.isIP(host)) return [host];
+  const lookup = dns.lookup(host, { all: true, verbatim: true }).then((rows) => rows.map((r) => r.address));
+  const timeout = new Promise<string[]>((resolve) => setTimeout(() => resolve([]), timeoutMs).unref());
+  // A name that does not resolve (yet) is not an SSRF; the delivery will report it.
+  return Promise.race([lookup.catch(() => [] as string[]), timeout]);
+}
+
+/** targetProblem resolves `host` and returns a sentence explaining why it is refused, or null when allowed. */
+export async function targetProblem(host: string, allow: AllowList, timeoutMs = 2000): Promise<string | null> {
+  const name = bareHost(host);
+  if (allow.hosts.has(name)) return null;
+  for (const address of await resolveAll(name, timeoutMs)) {
+    if (inAllowList(address, allow)) continue;
+    const problem = addressProblem(address);
+    if (problem) {
+      return net.isIP(name)
+        ? `${name} is ${problem}; outbound targets must be public (allow it with VIGIL_ALLOW_PRIVATE_TARGETS)`
+        : `${name} resolves to ${address}, ${problem}; outbound targets must be public (allow it with VIGIL_ALLOW_PRIVATE_TARGETS)`;
+    }
+  }
+  return null;
+}
+
+/** urlProblem applies targetProblem to a URL's host. */
+export async function urlProblem(url: string, allow: AllowList): Promise<string | null> {
+  return targetProblem(new URL(url).hostname, allow);
+}
+
+/** isPrivateHost: does the host resolve to anything but public unicast addresses? */
+export async function isPrivateHost(host: string): Promise<boolean> {
+  const addresses = await resolveAll(bareHost(host), 2000);
+  return addresses.some((a) => addressProblem(a) !== null);
+}

@@ -1,0 +1,31 @@
+import type { Config } from './config.ts';
+import type { Db } from './db.ts';
+import type { Clock } from './clock.ts';
+import type { Logger } from './log.ts';
+import type { VigilPubSub } from './pubsub.ts';
+import type { SecretBox } from './security/secret-box.ts';
+import type { AllowList } from './security/ssrf.ts';
+import type { AgentLink } from './agents/link.ts';
+import type { UsersService } from './users/users.ts';
+import type { HostsService } from './hosts/hosts.ts';
+import type { SchedulesService } from './schedules/schedules.ts';
+import type { AlertsService } from './alerts/alerts.ts';
+import type { ChannelsService } from './channels/channels.ts';
+
+/** Everything the entry points (GraphQL, the agent endpoint, timers) call into. */
+export interface Services {
+  config: Config;
+  db: Db;
+  provider: 'sqlite' | 'postgresql';
+  clock: Clock;
+  log: Logger;
+  pubsub: VigilPubSub;
+  box: SecretBox;
+  allow: AllowList;
+  agents: AgentLink;
+  users: UsersService;
+  hosts: HostsService;
+  schedules: SchedulesService;
+  alerts: AlertsService;
+  channels: ChannelsService;
+}

@@ -1,0 +1,23 @@
+import type { z } from 'zod';
+import { badInput, type FieldError } from './errors.ts';
+
+/** fieldErrors turns zod issues into API field errors (`webhook.url`, `tags.2`...). */
+export function fieldErrors(error: z.ZodError, prefix: string[] = []): FieldError[] {
+  const seen = new Set<string>();
+  const out: FieldError[] = [];
+  // One entry per field: zod reports every failed check, the first says enough.
+  for (const issue of error.issues) {
+    const path = [...prefix, ...issue.path.map(String)].join('.') || '(input)';
+    if (seen.has(path)) continue;
+    seen.add(path);
+    out.push({ path, message: issue.message });
+  }
+  return out;
+}
+
+/** parseInput validates `value` with `schema`, throwing BAD_USER_INPUT that names every bad field. */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, prefix: string[] = []): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw badInput(fieldErrors(result.error, prefix));
+  return result.data;
+}

@@ -1,0 +1,212 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startServer, testDatabase, TEST_PROVIDER, type ServerHandle, type TestDatabase } from '../helpers/server.ts';
+import { errorCode, fieldPaths, gql, gqlOk, login, tokenFor } from '../helpers/gql.ts';
+
+/**
+ * The foundation, through the real server process and the public API, on the
+ * provider this project runs (sqlite or postgres).
+ */
+let db: TestDatabase;
+let server: ServerHandle;
+let admin: string;
+
+beforeAll(async () => {
+  db = await testDatabase();
+  server = await startServer({ env: db.env });
+  admin = await login(server.url);
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await db?.dispose();
+});
+
+const ENROLL = 'mutation($i:EnrollHostInput!){ enrollHost(input:$i){ agentToken host { id name alwaysOn status scheduleVersion } } }';
+const CREATE_SCHEDULE = 'mutation($i:CreateScheduleInput!){ createSchedule(input:$i){ id cron timezone nextRuns(count:3) host { scheduleVersion } } }';
+const CREATE_CHANNEL = 'mutation($i:ChannelInput!){ createChannel(input:$i){ id name kind config { __typename ... on WebhookConfig { url bearerToken bearerTokenSet headerName headerValue headerValueSet } ... on SmtpConfig { host port password passwordSet } ... on NtfyConfig { topic accessToken accessTokenSet } } } }';
+
+async function count(query: string, pick: (d: any) => number) {
+  return pick(await gqlOk(server.url, query, {}, { cookie: admin }));
+}
+
+describe(`foundation on ${TEST_PROVIDER}`, () => {
+  it('answers me after login as admin with no other setup', async () => {
+    const d = await gqlOk(server.url, '{ me { username role } }', {}, { cookie: admin });
+    expect(d.me).toEqual({ username: 'admin', role: 'ADMIN' });
+  });
+
+  it('sets an HttpOnly SameSite=Lax session cookie on login and clears it on logout', async () => {
+    const r = await gql(server.url, 'mutation { login(username:"admin", password:"admin-password-for-tests"){ username } }');
+    const cookie = r.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/^vigil_session=vgs_/);
+    expect(cookie).toContain('HttpOnly');
+    expect(cookie).toContain('SameSite=Lax');
+    const session = cookie.split(';')[0]!;
+    const out = await gql(server.url, 'mutation { logout }', {}, { cookie: session });
+    expect(out.data).toEqual({ logout: true });
+    const after = await gql(server.url, '{ me { username } }', {}, { cookie: session });
+    expect(after.data).toEqual({ me: null });
+  });
+
+  it('rejects a wrong password with UNAUTHENTICATED and audits the attempt', async () => {
+    const r = await gql(server.url, 'mutation { login(username:"admin", password:"nope-nope"){ username } }');
+    expect(errorCode(r)).toBe('UNAUTHENTICATED');
+    const d = await gqlOk(server.url, '{ auditLog(first: 20, action: "auth.login_failed") { edges { node { actor action } } } }', {}, { cookie: admin });
+    expect(d.auditLog.edges.map((e: any) => e.node.action)).toContain('auth.login_failed');
+  });
+
+  it('refuses queries without credentials with UNAUTHENTICATED', async () => {
+    const r = await gql(server.url, '{ hosts { totalCount } }');
+    expect(errorCode(r)).toBe('UNAUTHENTICATED');
+    const bad = await gql(server.url, '{ hosts { totalCount } }', {}, { token: 'vgl_not-a-real-token' });
+    expect(errorCode(bad)).toBe('UNAUTHENTICATED');
+  });
+
+  it('enforces roles: a viewer cannot acknowledge, an operator cannot create a channel', async () => {
+    const viewer = await tokenFor(server.url, 'VIEWER', admin);
+    const operator = await tokenFor(server.url, 'OPERATOR', admin);
+    const ack = await gql(server.url, 'mutation { acknowledgeAlert(id:"01JD0000000000000000000000"){ id } }', {}, { token: viewer });
+    expect(errorCode(ack)).toBe('FORBIDDEN');
+    const ch = await gql(server.url, CREATE_CHANNEL, { i: { name: 'op-channel', webhook: { url: 'http://127.0.0.1:9/x' } } }, { token: operator });
+    expect(errorCode(ch)).toBe('FORBIDDEN');
+    const enroll = await gql(server.url, ENROLL, { i: { name: 'viewer-host' } }, { token: viewer });
+    expect(errorCode(enroll)).toBe('FORBIDDEN');
+    // what each role may do still works
+    const reads = await gql(server.url, '{ alertCounts { open } }', {}, { token: viewer });
+    expect(reads.data?.alertCounts.open).toBeTypeOf('number');
+    const opEnroll = await gql(server.url, ENROLL, { i: { name: 'operator-host' } }, { token: operator });
+    expect(opEnroll.data?.enrollHost.host.name).toBe('operator-host');
+  });
+
+  it('answers NOT_FOUND for unknown ids', async () => {
+    for (const [q, v] of [
+      ['mutation($id:ID!){ acknowledgeAlert(id:$id){ id } }', { id: 'nope' }],
+      ['mutation($id:ID!){ resolveAlert(id:$id){ id } }', { id: 'nope' }],
+      ['mutation($id:ID!){ updateHost(id:$id, input:{ alwaysOn:false }){ id } }', { id: 'nope' }],
+      ['mutation($id:ID!){ deleteChannel(id:$id, confirmName:"x") }', { id: 'nope' }],
+      ['mutation($id:ID!){ deleteSchedule(id:$id) }', { id: 'nope' }],
+      ['mutation($id:ID!){ rotateAgentToken(hostId:$id){ agentToken } }', { id: 'nope' }],
+    ] as const) {
+      const r = await gql(server.url, q, v, { cookie: admin });
+      expect(errorCode(r), q).toBe('NOT_FOUND');
+    }
+    const createForMissingHost = await gql(server.url, CREATE_SCHEDULE, { i: { hostId: 'nope', kind: 'CHECK', cron: '0 3 * * 0' } }, { cookie: admin });
+    expect(errorCode(createForMissingHost)).toBe('NOT_FOUND');
+  });
+
+  it('enrolls a host, shows the agent token once and stores only its hash', async () => {
+    const d = await gqlOk(server.url, ENROLL, { i: { name: 'alfa-01', tags: ['prod', 'db'] } }, { cookie: admin });
+    expect(d.enrollHost.agentToken).toMatch(/^vga_/);
+    expect(d.enrollHost.host).toMatchObject({ name: 'alfa-01', alwaysOn: true, status: 'NEVER_SEEN', scheduleVersion: 0 });
+    const again = await gqlOk(server.url, 'query($id:ID!){ host(id:$id){ name tags } }', { id: d.enrollHost.host.id }, { cookie: admin });
+    expect(again.host).toEqual({ name: 'alfa-01', tags: ['prod', 'db'] });
+    const rotated = await gqlOk(server.url, 'mutation($id:ID!){ rotateAgentToken(hostId:$id){ agentToken } }', { id: d.enrollHost.host.id }, { cookie: admin });
+    expect(rotated.rotateAgentToken.agentToken).not.toBe(d.enrollHost.agentToken);
+  });
+
+  it('creates schedules with 6-field crons and timezones, bumping the host schedule version each time', async () => {
+    const host = (await gqlOk(server.url, ENROLL, { i: { name: 'sched-host' } }, { cookie: admin })).enrollHost.host;
+    const s1 = await gqlOk(server.url, CREATE_SCHEDULE, { i: { hostId: host.id, kind: 'BACKUP', cron: '*/2 * * * * *', paths: ['/srv'] } }, { cookie: admin });
+    expect(s1.createSchedule.host.scheduleVersion).toBe(1);
+    expect(s1.createSchedule.nextRuns).toHaveLength(3);
+    const gap = Date.parse(s1.createSchedule.nextRuns[1]) - Date.parse(s1.createSchedule.nextRuns[0]);
+    expect(gap).toBe(2000);
+    const s2 = await gqlOk(server.url, CREATE_SCHEDULE, { i: { hostId: host.id, kind: 'BACKUP', cron: '30 2 * * *', timezone: 'Europe/London', paths: ['/home'] } }, { cookie: admin });
+    expect(s2.createSchedule.host.scheduleVersion).toBe(2);
+    const upd = await gqlOk(server.url, 'mutation($id:ID!){ updateSchedule(id:$id, input:{ enabled:false }){ enabled host { scheduleVersion } } }', { id: s2.createSchedule.id }, { cookie: admin });
+    expect(upd.updateSchedule).toEqual({ enabled: false, host: { scheduleVersion: 3 } });
+    await gqlOk(server.url, 'mutation($id:ID!){ deleteSchedule(id:$id) }', { id: s1.createSchedule.id }, { cookie: admin });
+    const h = await gqlOk(server.url, 'query($id:ID!){ host(id:$id){ scheduleVersion schedules { id } } }', { id: host.id }, { cookie: admin });
+    expect(h.host.scheduleVersion).toBe(4);
+    expect(h.host.schedules).toHaveLength(1);
+  });
+
+  it('rejects bad input with BAD_USER_INPUT naming every bad field, and writes nothing', async () => {
+    const host = (await gqlOk(server.url, ENROLL, { i: { name: 'input-host' } }, { cookie: admin })).enrollHost.host;
+    const schedulesBefore = await count(`{ host(id:"${host.id}") { schedules { id } scheduleVersion } }`, (d) => d.host.schedules.length + d.host.scheduleVersion);
+    const channelsBefore = await count('{ channels { id } }', (d) => d.channels.length);
+
+    const cron = await gql(server.url, CREATE_SCHEDULE, { i: { hostId: host.id, kind: 'BACKUP', cron: '61 * * * *', timezone: 'Mars/Base', paths: ['/x'] } }, { cookie: admin });
+    expect(errorCode(cron)).toBe('BAD_USER_INPUT');
+    expect(fieldPaths(cron).sort()).toEqual(['cron', 'timezone']);
+
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ name: 'w', webhook: { url: 'ftp://x' } }, 'webhook.url'],
+      [{ name: 's', smtp: { host: 'mail.example.com', port: 70000, encryption: 'STARTTLS', from: 'a@example.com', to: 'b@example.com' } }, 'smtp.port'],
+      [{ name: 'n', ntfy: { topic: '' } }, 'ntfy.topic'],
+      [{ name: 'x'.repeat(101), webhook: { url: 'https://hooks.example.com/x' } }, 'name'],
+    ];
+    for (const [input, path] of cases) {
+      const r = await gql(server.url, CREATE_CHANNEL, { i: input }, { cookie: admin });
+      expect(errorCode(r), path).toBe('BAD_USER_INPUT');
+      expect(fieldPaths(r), path).toEqual([path]);
+      expect(r.errors![0]!.message).toContain(path);
+    }
+    // several bad fields at once are all named
+    const many = await gql(server.url, CREATE_CHANNEL, { i: { name: '', smtp: { host: '', port: 0, encryption: 'NONE', from: 'nobody', to: 'x' } } }, { cookie: admin });
+    expect(fieldPaths(many).sort()).toEqual(['name', 'smtp.from', 'smtp.host', 'smtp.port', 'smtp.to']);
+
+    expect(await count(`{ host(id:"${host.id}") { schedules { id } scheduleVersion } }`, (d) => d.host.schedules.length + d.host.scheduleVersion)).toBe(schedulesBefore);
+    expect(await count('{ channels { id } }', (d) => d.channels.length)).toBe(channelsBefore);
+  });
+
+  it('keeps channel secrets out of every response and out of the database in plain text', async () => {
+    const secrets = { bearer: 'bearer-SECRET-7f3a91', header: 'header-SECRET-0c55e2', smtp: 'smtp-SECRET-91bd04' };
+    const w = await gqlOk(server.url, CREATE_CHANNEL, { i: { name: 'ops-webhook', webhook: { url: 'https://hooks.example.com/vigil', bearerToken: secrets.bearer, headerName: 'X-Team', headerValue: secrets.header } } }, { cookie: admin });
+    expect(w.createChannel.config).toEqual({ __typename: 'WebhookConfig', url: 'https://hooks.example.com/vigil', bearerToken: '********', bearerTokenSet: true, headerName: 'X-Team', headerValue: '********', headerValueSet: true });
+    const s = await gqlOk(server.url, CREATE_CHANNEL, { i: { name: 'ops-mail', smtp: { host: 'mail.example.com', port: 587, encryption: 'STARTTLS', username: 'vigil', password: secrets.smtp, from: 'Vigil <vigil@example.com>', to: 'ops@example.com' } } }, { cookie: admin });
+    expect(s.createChannel.config.password).toBe('********');
+
+    // update with the placeholder keeps the secret, "" clears it
+    const kept = await gqlOk(server.url, 'mutation($id:ID!,$i:ChannelUpdateInput!){ updateChannel(id:$id,input:$i){ config { ... on WebhookConfig { url bearerTokenSet headerValueSet } } } }', { id: w.createChannel.id, i: { webhook: { url: 'https://hooks.example.com/v2', bearerToken: '********' } } }, { cookie: admin });
+    expect(kept.updateChannel.config).toEqual({ url: 'https://hooks.example.com/v2', bearerTokenSet: true, headerValueSet: true });
+    const cleared = await gqlOk(server.url, 'mutation($id:ID!,$i:ChannelUpdateInput!){ updateChannel(id:$id,input:$i){ config { ... on WebhookConfig { bearerTokenSet headerValueSet } } } }', { id: w.createChannel.id, i: { webhook: { headerValue: '', headerName: null } } }, { cookie: admin });
+    expect(cleared.updateChannel.config).toEqual({ bearerTokenSet: true, headerValueSet: false });
+
+    // nothing in any response
+    const everything = await gql(server.url, '{ channels { id name config { ... on WebhookConfig { url bearerToken headerValue } ... on SmtpConfig { password username } } } auditLog(first: 200) { edges { node { detail } } } }', {}, { cookie: admin });
+    const text = JSON.stringify(everything);
+    for (const secret of Object.values(secrets)) expect(text).not.toContain(secret);
+
+    // nothing in the database files
+    const stored = TEST_PROVIDER === 'sqlite'
+      ? ['vigil.db', 'vigil.db-wal'].map((f) => path.join(server.dataDir, f)).filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f).toString('latin1')).join('')
+      : execFileSync('pg_dump', [db.pg!.url], { encoding: 'utf8' });
+    expect(stored.length).toBeGreaterThan(1000);
+    for (const secret of Object.values(secrets)) expect(stored).not.toContain(secret);
+    expect(stored).toContain('ops-webhook');
+  });
+
+  it('requires the typed name to delete a channel', async () => {
+    const c = await gqlOk(server.url, CREATE_CHANNEL, { i: { name: 'to-delete', ntfy: { topic: 'vigil-alerts' } } }, { cookie: admin });
+    const wrong = await gql(server.url, 'mutation($id:ID!){ deleteChannel(id:$id, confirmName:"to-delet") }', { id: c.createChannel.id }, { cookie: admin });
+    expect(fieldPaths(wrong)).toEqual(['confirmName']);
+    const ok = await gqlOk(server.url, 'mutation($id:ID!){ deleteChannel(id:$id, confirmName:"to-delete") }', { id: c.createChannel.id }, { cookie: admin });
+    expect(ok.deleteChannel).toBe(true);
+  });
+
+  it('refuses form-encoded or text requests without the CSRF header', async () => {
+    const form = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: admin }, body: 'query=%7B%20me%20%7B%20username%20%7D%20%7D' });
+    expect(form.status).toBe(403);
+    const text = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'text/plain', cookie: admin }, body: '{"query":"{ me { username } }"}' });
+    expect(text.status).toBe(403);
+  });
+
+  it('limits query depth and aliases', async () => {
+    const deep = await gql(server.url, '{ alerts { edges { node { host { schedules { host { schedules { host { schedules { host { schedules { host { name } } } } } } } } } } } } }', {}, { cookie: admin });
+    expect(deep.errors?.[0]?.message).toMatch(/depth/i);
+    const aliases = Array.from({ length: 40 }, (_, i) => `a${i}: me { username }`).join(' ');
+    const many = await gql(server.url, `{ ${aliases} }`, {}, { cookie: admin });
+    expect(many.errors?.[0]?.message).toMatch(/alias/i);
+  });
+
+  it('serves /healthz and /readyz', async () => {
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${server.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ ok: true, database: 'ok' });
+  });
+});
