@@ -18,6 +18,9 @@ import { enqueueAlertNotifications } from './channels/outbox.ts';
 import { createGraphQLServer } from './graphql/yoga.ts';
 import { createHttpServer } from './http/server.ts';
 import { createMetrics } from './http/metrics.ts';
+import { createEventLog } from './triggers/events.ts';
+import { createNoopLogScanner } from './logscan/scanner.ts';
+import { alertEventInput } from './alerts/alert-events.ts';
 import type { Services } from './services.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,12 +52,17 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const users = createUsers({ db, clock, log, sessionHours: config.sessionHours });
   const hosts = createHosts({ db, clock, log, pubsub, agents: () => agents });
   const schedules = createSchedules({ db, clock, log, pubsub, push: () => undefined });
+  const metrics = createMetrics();
+  const events = createEventLog({ db, publish: (event) => pubsub.publish('eventLogged', event) });
+  const logscan = createNoopLogScanner();
   const alerts = createAlerts({
     db,
     clock,
     pubsub,
-    onTransition: async (tx, alert, event, _actor, now) => {
+    onTransition: async (tx, alert, event, actor, now) => {
       await enqueueAlertNotifications(tx, alert, event, now, config.baseUrl);
+      const logged = await events.record(tx, alertEventInput(alert, event, actor), now);
+      return () => events.publish([logged]);
     },
   });
   const channels = createChannels({ db, clock, box, allow });
@@ -76,12 +84,14 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     schedules,
     alerts,
     channels,
+    events,
+    logscan,
+    metrics,
   };
 
   await ensureFirstAdmin({ db, clock, log, sessionHours: config.sessionHours }, config.adminPassword, opts.announce ?? ((line) => process.stdout.write(line + '\n')));
 
   const graphql = createGraphQLServer(services);
-  const metrics = createMetrics();
   const server = createHttpServer({
     services,
     graphql,

@@ -31,3 +31,8 @@ export function badInput(fields: FieldError[], message?: string): GraphQLError {
 export function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: string }).code === 'P2002';
 }
+
+/** decryptionFailed: a sealed value cannot be opened (wrong key, or it was moved from another row). */
+export function decryptionFailed(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'DECRYPTION_FAILED' } });
+}

@@ -25,6 +25,9 @@ export type Topics = {
   jobChanged: [Job];
   jobProgress: [JobProgress];
   eventLogged: [Event];
+  /** configuration caches (triggers, log-scan rules) reload on these, on every instance */
+  triggersChanged: [{ at: string }];
+  logScanRulesChanged: [{ at: string }];
 };
 
 export type VigilPubSub = PubSub<Topics>;

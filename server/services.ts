@@ -11,6 +11,9 @@ import type { HostsService } from './hosts/hosts.ts';
 import type { SchedulesService } from './schedules/schedules.ts';
 import type { AlertsService } from './alerts/alerts.ts';
 import type { ChannelsService } from './channels/channels.ts';
+import type { EventLog } from './triggers/event-log.ts';
+import type { LogScanner } from './logscan/scanner.ts';
+import type { Metrics } from './http/metrics.ts';
 
 /** Everything the entry points (GraphQL, the agent endpoint, timers) call into. */
 export interface Services {
@@ -28,4 +31,7 @@ export interface Services {
   schedules: SchedulesService;
   alerts: AlertsService;
   channels: ChannelsService;
+  events: EventLog;
+  logscan: LogScanner;
+  metrics: Metrics;
 }

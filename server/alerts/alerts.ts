@@ -24,8 +24,11 @@ export interface Finding {
   message: string;
 }
 
-/** Writes what a transition must cause (outbox rows, event log) inside its transaction. */
-export type TransitionHook = (tx: Tx, alert: Alert, event: AlertEvent, actor: Actor, now: Date) => Promise<void>;
+/**
+ * Writes what a transition must cause (outbox rows, event log) inside its
+ * transaction; may return work to run once the transaction committed (publishing).
+ */
+export type TransitionHook = (tx: Tx, alert: Alert, event: AlertEvent, actor: Actor, now: Date) => Promise<(() => void) | void>;
 
 export interface AlertsDeps {
   db: Db;
@@ -61,7 +64,7 @@ export function createAlerts(deps: AlertsDeps) {
   }
 
   async function resolveWhere(alert: Alert, actor: Actor, now: Date): Promise<Alert | null> {
-    const resolved = await db.$transaction(async (tx) => {
+    const result = await db.$transaction(async (tx) => {
       const { count } = await tx.alert.updateMany({
         where: { id: alert.id, status: { in: ['open', 'acknowledged'] } },
         data: { status: 'resolved', statusRank: STATUS_RANK.resolved, openKey: null, resolvedAt: now, resolvedBy: actor.name },
@@ -69,11 +72,12 @@ export function createAlerts(deps: AlertsDeps) {
       if (count === 0) return null;
       const row = await tx.alert.findUniqueOrThrow({ where: { id: alert.id } });
       await recordAudit(tx, actor, { action: 'alert.resolve', targetKind: 'alert', targetId: row.id, detail: { kind: row.kind, hostId: row.hostId } }, now);
-      await onTransition(tx, row, 'alert.resolved', actor, now);
-      return row;
+      return { row, after: await onTransition(tx, row, 'alert.resolved', actor, now) };
     });
-    if (resolved) publish('RESOLVED', resolved);
-    return resolved;
+    if (!result) return null;
+    result.after?.();
+    publish('RESOLVED', result.row);
+    return result.row;
   }
 
   return {
@@ -92,7 +96,7 @@ export function createAlerts(deps: AlertsDeps) {
           return { alert: touched, change: 'TOUCHED' };
         }
         try {
-          const alert = await db.$transaction(async (tx) => {
+          const { row: alert, after } = await db.$transaction(async (tx) => {
             const row = await tx.alert.create({
               data: {
                 id: newId(),
@@ -109,9 +113,9 @@ export function createAlerts(deps: AlertsDeps) {
               },
             });
             await recordAudit(tx, SYSTEM, { action: 'alert.raise', targetKind: 'alert', targetId: row.id, detail: { kind: row.kind, hostId: row.hostId, dedupKey: row.dedupKey } }, now);
-            await onTransition(tx, row, 'alert.raised', SYSTEM, now);
-            return row;
+            return { row, after: await onTransition(tx, row, 'alert.raised', SYSTEM, now) };
           });
+          after?.();
           publish('RAISED', alert);
           return { alert, change: 'RAISED' };
         } catch (err) {
@@ -133,12 +137,12 @@ export function createAlerts(deps: AlertsDeps) {
         if (!row) throw notFound('alert', id);
         if (count === 0) {
           if (row.status === 'resolved') throw conflict('the alert is already resolved');
-          return { alert: row, changed: false };
+          return { alert: row, changed: false, after: undefined };
         }
         await recordAudit(tx, actor, { action: 'alert.acknowledge', targetKind: 'alert', targetId: id, detail: { kind: row.kind, hostId: row.hostId } }, now);
-        await onTransition(tx, row, 'alert.acknowledged', actor, now);
-        return { alert: row, changed: true };
+        return { alert: row, changed: true, after: await onTransition(tx, row, 'alert.acknowledged', actor, now) };
       });
+      result.after?.();
       if (result.changed) publish('ACKNOWLEDGED', result.alert);
       return result.alert;
     },

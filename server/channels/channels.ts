@@ -2,7 +2,7 @@ import type { Db } from '../db.ts';
 import type { Clock } from '../clock.ts';
 import { newId } from '../ids.ts';
 import { recordAudit, type Actor } from '../audit/audit.ts';
-import { badInput, isUniqueViolation, notFound, type FieldError } from '../errors.ts';
+import { badInput, decryptionFailed, isUniqueViolation, notFound, type FieldError } from '../errors.ts';
 import { fieldErrors } from '../validation.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { targetProblem, type AllowList } from '../security/ssrf.ts';
@@ -92,9 +92,13 @@ export function createChannels(deps: ChannelsDeps) {
     return parsed.data;
   }
 
-  /** readConfig decrypts a channel's config; a value sealed for another row fails with a clear error. */
+  /** readConfig decrypts a channel's config; a value sealed for another row fails with a clear DECRYPTION_FAILED error. */
   function readConfig(row: NotificationChannel): ChannelConfig {
-    return JSON.parse(box.open(row.config, channelAad(row.id))) as ChannelConfig;
+    try {
+      return JSON.parse(box.open(row.config, channelAad(row.id))) as ChannelConfig;
+    } catch (err) {
+      throw decryptionFailed(`cannot read the configuration of channel "${row.name}": ${(err as Error).message}`);
+    }
   }
 
   async function load(id: string): Promise<NotificationChannel> {
@@ -151,8 +155,23 @@ export function createChannels(deps: ChannelsDeps) {
       let sealed: string | undefined;
       if (input.config) {
         const def = channelKind(row.kind)!;
-        const merged = mergeConfig(readConfig(row), input.config, def.secrets);
-        sealed = box.seal(JSON.stringify(await validateConfig(row.kind, merged, nameErrors)), channelAad(id));
+        let stored: ChannelConfig | null = null;
+        let unreadable: Error | null = null;
+        try {
+          stored = readConfig(row);
+        } catch (err) {
+          unreadable = err as Error;
+        }
+        // An unreadable config can still be replaced by a complete new one (secrets re-entered).
+        const merged = stored ? mergeConfig(stored, input.config, def.secrets) : configForCreate(input.config, def.secrets);
+        let valid: ChannelConfig;
+        try {
+          valid = await validateConfig(row.kind, merged, nameErrors);
+        } catch (err) {
+          if (unreadable) throw decryptionFailed(`${unreadable.message}; send the complete configuration to replace it`);
+          throw err;
+        }
+        sealed = box.seal(JSON.stringify(valid), channelAad(id));
       } else if (nameErrors.length > 0) {
         throw badInput(nameErrors);
       }

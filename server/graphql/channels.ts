@@ -7,7 +7,6 @@ import { fieldErrors } from '../validation.ts';
 import { CHANNEL_KINDS, SECRET_PLACEHOLDER } from '../channels/index.ts';
 import { NTFY_PRIORITIES } from '../channels/ntfy.ts';
 import type { FieldError } from '../errors.ts';
-import type { NotificationChannel } from '../../prisma/generated/sqlite/client.ts';
 import type { GraphQLContext } from './context.ts';
 
 /** Notification channels: one config shape per kind, secrets never returned. */
@@ -60,10 +59,6 @@ const ChannelConfigUnion = builder.unionType('ChannelConfig', {
   resolveType: (value) => CONFIG_TYPES[(value as Values).__kind as keyof typeof CONFIG_TYPES],
 });
 
-function decryptError(row: NotificationChannel, err: unknown) {
-  return new GraphQLError(`cannot read the configuration of channel "${row.name}": ${(err as Error).message}`, { extensions: { code: 'DECRYPTION_FAILED' } });
-}
-
 export const ChannelRef = builder.prismaObject('NotificationChannel', {
   name: 'Channel',
   fields: (t) => ({
@@ -79,13 +74,10 @@ export const ChannelRef = builder.prismaObject('NotificationChannel', {
     config: t.field({
       type: ChannelConfigUnion,
       nullable: true,
+      description: 'null (with a DECRYPTION_FAILED error) when the stored configuration cannot be opened',
       resolve: (row, _args, ctx) => {
-        try {
-          const { kind, values } = ctx.services.channels.redacted(row);
-          return { ...values, __kind: kind };
-        } catch (err) {
-          throw decryptError(row, err);
-        }
+        const { kind, values } = ctx.services.channels.redacted(row);
+        return { ...values, __kind: kind };
       },
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),

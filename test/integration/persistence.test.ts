@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, testDatabase, TEST_PROVIDER, type ServerHandle, type TestDatabase } from '../helpers/server.ts';
+import { gql, gqlOk, login } from '../helpers/gql.ts';
+import { rawSql } from '../helpers/raw-sql.ts';
+
+/** Restarts keep everything; sealed secrets stay bound to their row. */
+let db: TestDatabase;
+let server: ServerHandle;
+
+beforeAll(async () => {
+  db = await testDatabase();
+  server = await startServer({ env: db.env });
+});
+afterAll(async () => {
+  await server?.stop();
+  await db?.dispose();
+});
+
+describe(`persistence on ${TEST_PROVIDER}`, () => {
+  it('keeps every row across a restart and does not re-apply migrations', async () => {
+    let cookie = await login(server.url);
+    const host = await gqlOk(server.url, 'mutation { enrollHost(input:{ name:"keep-me", tags:["a"] }) { host { id } } }', {}, { cookie });
+    const hostId = host.enrollHost.host.id;
+    await gqlOk(server.url, `mutation { createSchedule(input:{ hostId:"${hostId}", kind:CHECK, cron:"0 3 * * 0" }) { id } }`, {}, { cookie });
+    await gqlOk(server.url, 'mutation { createChannel(input:{ name:"keep-hook", webhook:{ url:"https://hooks.example.com/x", bearerToken:"tok-keep" } }) { id } }', {}, { cookie });
+    const migrationsBefore = await rawSql<{ n: number | bigint }>(db, server.dataDir, 'SELECT COUNT(*) AS n FROM _prisma_migrations');
+
+    expect(await server.stop()).toBe(0);
+    server = await startServer({ env: db.env, dataDir: server.dataDir });
+    expect(server.logs.join('\n')).not.toContain('migrations applied');
+
+    cookie = await login(server.url);
+    const d = await gqlOk(server.url, `{ host(id:"${hostId}") { name tags schedules { cron } } channels { name config { ... on WebhookConfig { bearerTokenSet } } } auditLog(first:100) { totalCount } }`, {}, { cookie });
+    expect(d.host).toEqual({ name: 'keep-me', tags: ['a'], schedules: [{ cron: '0 3 * * 0' }] });
+    expect(d.channels).toEqual([{ name: 'keep-hook', config: { bearerTokenSet: true } }]);
+    expect(d.auditLog.totalCount).toBeGreaterThanOrEqual(4);
+    const migrationsAfter = await rawSql<{ n: number | bigint }>(db, server.dataDir, 'SELECT COUNT(*) AS n FROM _prisma_migrations');
+    expect(Number(migrationsAfter[0]!.n)).toBe(Number(migrationsBefore[0]!.n));
+  });
+
+  it('refuses to open ciphertext moved to another channel row, cleanly', async () => {
+    const cookie = await login(server.url);
+    const a = await gqlOk(server.url, 'mutation { createChannel(input:{ name:"alpha", webhook:{ url:"https://a.example.com/", bearerToken:"alpha-secret" } }) { id } }', {}, { cookie });
+    const b = await gqlOk(server.url, 'mutation { createChannel(input:{ name:"beta", webhook:{ url:"https://b.example.com/" } }) { id } }', {}, { cookie });
+    const [row] = await rawSql<{ config: string }>(db, server.dataDir, 'SELECT config FROM "NotificationChannel" WHERE id = $1', [a.createChannel.id]);
+    await rawSql(db, server.dataDir, 'UPDATE "NotificationChannel" SET config = $1 WHERE id = $2', [row!.config, b.createChannel.id]);
+
+    const r = await gql(server.url, `{ channel(id:"${b.createChannel.id}") { name config { ... on WebhookConfig { url } } } }`, {}, { cookie });
+    expect(r.data?.channel).toEqual({ name: 'beta', config: null });
+    expect(r.errors?.[0]?.message).toMatch(/cannot read the configuration of channel "beta".*decrypt/);
+    expect(r.errors?.[0]?.extensions?.code).toBe('DECRYPTION_FAILED');
+    // the untouched row still opens and the server keeps answering
+    const ok = await gqlOk(server.url, `{ channel(id:"${a.createChannel.id}") { config { ... on WebhookConfig { url bearerTokenSet } } } }`, {}, { cookie });
+    expect(ok.channel.config).toEqual({ url: 'https://a.example.com/', bearerTokenSet: true });
+    // an incomplete update cannot merge into what it cannot read...
+    const partial = await gql(server.url, `mutation { updateChannel(id:"${b.createChannel.id}", input:{ webhook:{ bearerToken:"t" } }) { id } }`, {}, { cookie });
+    expect(partial.errors?.[0]?.extensions?.code).toBe('DECRYPTION_FAILED');
+    expect(partial.errors?.[0]?.message).toMatch(/complete configuration/);
+    // ...but a complete one replaces it, and the channel opens again
+    await gqlOk(server.url, `mutation { updateChannel(id:"${b.createChannel.id}", input:{ webhook:{ url:"https://c.example.com/" } }) { id } }`, {}, { cookie });
+    const fixed = await gqlOk(server.url, `{ channel(id:"${b.createChannel.id}") { config { ... on WebhookConfig { url bearerTokenSet } } } }`, {}, { cookie });
+    expect(fixed.channel.config).toEqual({ url: 'https://c.example.com/', bearerTokenSet: false });
+  });
+});
