@@ -22,6 +22,13 @@ import { createEventLog } from './triggers/events.ts';
 import { createNoopLogScanner } from './logscan/scanner.ts';
 import { alertEventInput } from './alerts/alert-events.ts';
 import type { Services } from './services.ts';
+import { createJobs } from './jobs/jobs.ts';
+import { createEngine } from './engine/engine.ts';
+import { createPresence } from './hosts/presence.ts';
+import { createCatchUp } from './engine/catch-up.ts';
+import { startTimers, type Timers } from './engine/timers.ts';
+import { createAgentEndpoint } from './agents/endpoint.ts';
+import { sendScheduleSet } from './agents/handlers.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -50,8 +57,26 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   let agents: AgentLink = noAgents;
 
   const users = createUsers({ db, clock, log, sessionHours: config.sessionHours });
-  const hosts = createHosts({ db, clock, log, pubsub, agents: () => agents });
-  const schedules = createSchedules({ db, clock, log, pubsub, push: () => undefined });
+  const hosts = createHosts({
+    db,
+    clock,
+    log,
+    pubsub,
+    agents: () => agents,
+    // switching to intermittent resolves agent_offline through the normal path (audit + notifications)
+    onBecameIntermittent: (host, actor) => engine.onHostChanged(host.id, actor),
+  });
+  const schedules = createSchedules({
+    db,
+    clock,
+    log,
+    pubsub,
+    // never blocks the mutation: the push happens after it answered
+    push: (hostId) => {
+      const session = endpoint.link.get(hostId);
+      if (session) void sendScheduleSet(db, session).catch((err) => log.warn('schedule push failed', { hostId, error: err }));
+    },
+  });
   const metrics = createMetrics();
   const events = createEventLog({ db, publish: (event) => pubsub.publish('eventLogged', event) });
   const logscan = createNoopLogScanner();
@@ -66,6 +91,34 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     },
   });
   const channels = createChannels({ db, clock, box, allow });
+  const jobs = createJobs({ db, clock, log, pubsub, agents: () => agents });
+  const engine = createEngine({
+    db,
+    clock,
+    log,
+    pubsub,
+    alerts,
+    jobs,
+    thresholds: { agentOfflineFloorMs: config.agentOfflineFloorSeconds * 1000, staleAfterMs: config.staleAfterHours * 3600_000 },
+  });
+  const presence = createPresence({ db, clock, log, pubsub, events, engine: () => engine, offlineAfterSeconds: config.offlineAfterSeconds, catchUpSettleSeconds: config.catchUpSettleSeconds });
+  const catchUp = createCatchUp({ db, clock, log, agents: () => agents, jobs });
+  const endpoint = createAgentEndpoint({
+    db,
+    clock,
+    log: log.child({ component: 'agents' }),
+    pubsub,
+    presence,
+    jobs,
+    engine,
+    logscan,
+    heartbeatSeconds: config.heartbeatSeconds,
+    pingSeconds: config.agentPingSeconds,
+    helloTimeoutSeconds: config.agentHelloTimeoutSeconds,
+  });
+  agents = endpoint.link;
+  metrics.gauge('vigil_agents_connected', 'agent sockets connected to this instance', () => endpoint.connected);
+  metrics.gauge('vigil_engine_pending_reports', 'job reports waiting for their commit', () => engine.pending);
 
   const services: Services = {
     config,
@@ -87,6 +140,10 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     events,
     logscan,
     metrics,
+    jobs,
+    engine,
+    presence,
+    catchUp,
   };
 
   await ensureFirstAdmin({ db, clock, log, sessionHours: config.sessionHours }, config.adminPassword, opts.announce ?? ((line) => process.stdout.write(line + '\n')));
@@ -97,7 +154,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     graphql,
     metrics,
     webDir: path.join(ROOT, 'build'),
-    upgrades: { '/graphql': graphql.handleUpgrade },
+    upgrades: { '/graphql': graphql.handleUpgrade, '/agent': endpoint.handleUpgrade },
     ready: async () => {
       try {
         await database.ping();
@@ -108,6 +165,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     },
   });
 
+  let timers: Timers | undefined;
+
   return {
     services,
     async start() {
@@ -117,12 +176,23 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       });
       const port = (server.address() as AddressInfo).port;
       const url = `http://127.0.0.1:${port}`;
+      timers = startTimers(
+        [
+          { name: 'offline-sweeper', everyMs: config.sweepSeconds * 1000, run: (now) => presence.sweep(now) },
+          { name: 'engine-tick', everyMs: config.tickSeconds * 1000, run: (now) => engine.tick(now) },
+          { name: 'catch-up', everyMs: Math.min(10_000, Math.max(1000, config.catchUpSettleSeconds * 500)), run: (now) => catchUp.run(now) },
+        ],
+        { clock, log, isLeader: () => true },
+      );
       log.info('listening', { port, url, provider: database.provider, baseUrl: config.baseUrl });
       return { port, url };
     },
     async stop() {
       log.info('shutting down');
       server.close();
+      await timers?.stop();
+      await endpoint.close();
+      await engine.drained();
       await graphql.close();
       server.closeAllConnections();
       await database.close();

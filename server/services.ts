@@ -14,6 +14,10 @@ import type { ChannelsService } from './channels/channels.ts';
 import type { EventLog } from './triggers/event-log.ts';
 import type { LogScanner } from './logscan/scanner.ts';
 import type { Metrics } from './http/metrics.ts';
+import type { JobsService } from './jobs/jobs.ts';
+import type { Engine } from './engine/engine.ts';
+import type { Presence } from './hosts/presence.ts';
+import type { CatchUp } from './engine/catch-up.ts';
 
 /** Everything the entry points (GraphQL, the agent endpoint, timers) call into. */
 export interface Services {
@@ -34,4 +38,8 @@ export interface Services {
   events: EventLog;
   logscan: LogScanner;
   metrics: Metrics;
+  jobs: JobsService;
+  engine: Engine;
+  presence: Presence;
+  catchUp: CatchUp;
 }

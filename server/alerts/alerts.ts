@@ -3,15 +3,17 @@ import type { Clock } from '../clock.ts';
 import type { VigilPubSub, AlertChangeType } from '../pubsub.ts';
 import { newId } from '../ids.ts';
 import { recordAudit, SYSTEM, type Actor } from '../audit/audit.ts';
-import { conflict, isUniqueViolation, notFound } from '../errors.ts';
+import { conflict, notFound } from '../errors.ts';
+import { inTransaction, type AfterCommit } from '../after-commit.ts';
 import type { Alert } from '../../prisma/generated/sqlite/client.ts';
 
 /**
- * The alert store: raise-or-touch, acknowledge, resolve. Every state change is
- * a compare-and-set (`updateMany where status = old`, then check the count) and
- * the unique `openKey` keeps at most one unresolved alert per (host, kind, dedupKey).
- * Notifications are written in the same transaction (outbox); subscribers hear
- * about a change only after it committed.
+ * The alert store: raise-or-touch, acknowledge, resolve. Every change is a
+ * compare-and-set the database arbitrates: raise-or-touch is one upsert on the
+ * unique `openKey` (at most one unresolved alert per host, kind and dedupKey),
+ * acknowledge/resolve are `updateMany where status = old` with a count check.
+ * The `...Tx` forms write inside a caller's transaction (the engine's) and queue
+ * their announcements for after commit; the plain forms open their own.
  */
 export type Severity = 'info' | 'warning' | 'critical';
 export type AlertEvent = 'alert.raised' | 'alert.acknowledged' | 'alert.resolved';
@@ -24,10 +26,7 @@ export interface Finding {
   message: string;
 }
 
-/**
- * Writes what a transition must cause (outbox rows, event log) inside its
- * transaction; may return work to run once the transaction committed (publishing).
- */
+/** Writes what a transition causes (outbox rows, event log) in its transaction; may return after-commit work. */
 export type TransitionHook = (tx: Tx, alert: Alert, event: AlertEvent, actor: Actor, now: Date) => Promise<(() => void) | void>;
 
 export interface AlertsDeps {
@@ -38,6 +37,8 @@ export interface AlertsDeps {
 }
 
 export const STATUS_RANK = { open: 0, acknowledged: 1, resolved: 2 } as const;
+const UNRESOLVED = ['open', 'acknowledged'];
+const AUDIT_ACTION: Record<AlertEvent, string> = { 'alert.raised': 'alert.raise', 'alert.acknowledged': 'alert.acknowledge', 'alert.resolved': 'alert.resolve' };
 
 /** openKeyOf is the identity of an unresolved alert. */
 export function openKeyOf(hostId: string, kind: string, dedupKey: string): string {
@@ -51,120 +52,112 @@ export interface RaiseResult {
 
 export function createAlerts(deps: AlertsDeps) {
   const { db, clock, pubsub, onTransition } = deps;
-  const publish = (type: AlertChangeType, alert: Alert) => pubsub.publish('alertChanged', { type, alert });
+  const announce = (after: AfterCommit, type: AlertChangeType, alert: Alert) => after.push(() => pubsub.publish('alertChanged', { type, alert }));
 
-  async function touch(key: string, message: string, now: Date): Promise<Alert | null> {
-    return db.$transaction(async (tx) => {
-      const { count } = await tx.alert.updateMany({
-        where: { openKey: key },
-        data: { lastSeenAt: now, message, occurrences: { increment: 1 } },
-      });
-      return count === 0 ? null : tx.alert.findUnique({ where: { openKey: key } });
-    });
+  async function transitioned(tx: Tx, after: AfterCommit, alert: Alert, event: AlertEvent, type: AlertChangeType, actor: Actor, now: Date) {
+    await recordAudit(tx, actor, { action: AUDIT_ACTION[event], targetKind: 'alert', targetId: alert.id, detail: { kind: alert.kind, hostId: alert.hostId, dedupKey: alert.dedupKey } }, now);
+    const task = await onTransition(tx, alert, event, actor, now);
+    if (task) after.push(task);
+    announce(after, type, alert);
   }
 
-  async function resolveWhere(alert: Alert, actor: Actor, now: Date): Promise<Alert | null> {
-    const result = await db.$transaction(async (tx) => {
-      const { count } = await tx.alert.updateMany({
-        where: { id: alert.id, status: { in: ['open', 'acknowledged'] } },
+  const tx = {
+    /**
+     * raiseOrTouchTx records a finding as one upsert on openKey: a new row is a
+     * raise (occurrences 1, notifications queued); an existing unresolved row is
+     * touched (lastSeenAt, message, occurrences + 1; no notification).
+     */
+    async raiseOrTouch(t: Tx, after: AfterCommit, finding: Finding, now: Date): Promise<RaiseResult> {
+      const key = openKeyOf(finding.hostId, finding.kind, finding.dedupKey);
+      const alert = await t.alert.upsert({
+        where: { openKey: key },
+        create: {
+          id: newId(),
+          hostId: finding.hostId,
+          kind: finding.kind,
+          dedupKey: finding.dedupKey,
+          severity: finding.severity,
+          message: finding.message,
+          status: 'open',
+          statusRank: STATUS_RANK.open,
+          openKey: key,
+          createdAt: now,
+          lastSeenAt: now,
+        },
+        update: { lastSeenAt: now, message: finding.message, occurrences: { increment: 1 } },
+      });
+      if (alert.occurrences === 1) {
+        await transitioned(t, after, alert, 'alert.raised', 'RAISED', SYSTEM, now);
+        return { alert, change: 'RAISED' };
+      }
+      announce(after, 'TOUCHED', alert);
+      return { alert, change: 'TOUCHED' };
+    },
+
+    /** resolveTx closes one unresolved alert; null when it was already resolved (someone else won). */
+    async resolve(t: Tx, after: AfterCommit, id: string, actor: Actor, now: Date): Promise<Alert | null> {
+      const { count } = await t.alert.updateMany({
+        where: { id, status: { in: UNRESOLVED } },
         data: { status: 'resolved', statusRank: STATUS_RANK.resolved, openKey: null, resolvedAt: now, resolvedBy: actor.name },
       });
       if (count === 0) return null;
-      const row = await tx.alert.findUniqueOrThrow({ where: { id: alert.id } });
-      await recordAudit(tx, actor, { action: 'alert.resolve', targetKind: 'alert', targetId: row.id, detail: { kind: row.kind, hostId: row.hostId } }, now);
-      return { row, after: await onTransition(tx, row, 'alert.resolved', actor, now) };
-    });
-    if (!result) return null;
-    result.after?.();
-    publish('RESOLVED', result.row);
-    return result.row;
-  }
-
-  return {
-    /**
-     * raiseOrTouch records a finding:
-     * 1. touch the unresolved alert with the same identity (lastSeenAt, message, occurrences + 1);
-     * 2. if there is none, create one - the unique openKey makes a concurrent raiser fail here;
-     * 3. that loser goes back to 1 and touches the winner's alert.
-     */
-    async raiseOrTouch(finding: Finding, now: Date = clock.now()): Promise<RaiseResult> {
-      const key = openKeyOf(finding.hostId, finding.kind, finding.dedupKey);
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const touched = await touch(key, finding.message, now);
-        if (touched) {
-          publish('TOUCHED', touched);
-          return { alert: touched, change: 'TOUCHED' };
-        }
-        try {
-          const { row: alert, after } = await db.$transaction(async (tx) => {
-            const row = await tx.alert.create({
-              data: {
-                id: newId(),
-                hostId: finding.hostId,
-                kind: finding.kind,
-                dedupKey: finding.dedupKey,
-                severity: finding.severity,
-                message: finding.message,
-                status: 'open',
-                statusRank: STATUS_RANK.open,
-                openKey: key,
-                createdAt: now,
-                lastSeenAt: now,
-              },
-            });
-            await recordAudit(tx, SYSTEM, { action: 'alert.raise', targetKind: 'alert', targetId: row.id, detail: { kind: row.kind, hostId: row.hostId, dedupKey: row.dedupKey } }, now);
-            return { row, after: await onTransition(tx, row, 'alert.raised', SYSTEM, now) };
-          });
-          after?.();
-          publish('RAISED', alert);
-          return { alert, change: 'RAISED' };
-        } catch (err) {
-          if (!isUniqueViolation(err)) throw err;
-        }
-      }
-      throw new Error(`raiseOrTouch: could not settle ${key}`);
+      const alert = await t.alert.findUniqueOrThrow({ where: { id } });
+      await transitioned(t, after, alert, 'alert.resolved', 'RESOLVED', actor, now);
+      return alert;
     },
 
-    /** acknowledge keeps the alert open and records who; repeating it is harmless. */
-    async acknowledge(actor: Actor, id: string): Promise<Alert> {
-      const now = clock.now();
-      const result = await db.$transaction(async (tx) => {
-        const { count } = await tx.alert.updateMany({
-          where: { id, status: 'open' },
-          data: { status: 'acknowledged', statusRank: STATUS_RANK.acknowledged, acknowledgedAt: now, acknowledgedBy: actor.name },
-        });
-        const row = await tx.alert.findUnique({ where: { id } });
-        if (!row) throw notFound('alert', id);
-        if (count === 0) {
-          if (row.status === 'resolved') throw conflict('the alert is already resolved');
-          return { alert: row, changed: false, after: undefined };
-        }
-        await recordAudit(tx, actor, { action: 'alert.acknowledge', targetKind: 'alert', targetId: id, detail: { kind: row.kind, hostId: row.hostId } }, now);
-        return { alert: row, changed: true, after: await onTransition(tx, row, 'alert.acknowledged', actor, now) };
-      });
-      result.after?.();
-      if (result.changed) publish('ACKNOWLEDGED', result.alert);
-      return result.alert;
-    },
-
-    /** resolve closes the alert (a later finding raises a fresh one); repeating it is harmless. */
-    async resolve(actor: Actor, id: string): Promise<Alert> {
-      const alert = await db.alert.findUnique({ where: { id } });
-      if (!alert) throw notFound('alert', id);
-      return (await resolveWhere(alert, actor, clock.now())) ?? (await db.alert.findUniqueOrThrow({ where: { id } }));
-    },
-
-    /** autoResolve closes the unresolved alerts of a host and kind (one dedupKey, or all when omitted). */
-    async autoResolve(hostId: string, kind: string, dedupKey?: string, now: Date = clock.now(), actor: Actor = { name: 'auto' }): Promise<Alert[]> {
-      const open = await db.alert.findMany({
-        where: { hostId, kind, status: { in: ['open', 'acknowledged'] }, ...(dedupKey === undefined ? {} : { dedupKey }) },
-      });
+    /** resolveMatchingTx closes the unresolved alerts of a host and kind (one dedupKey, or all when omitted). */
+    async resolveMatching(t: Tx, after: AfterCommit, hostId: string, kind: string, dedupKey: string | undefined, actor: Actor, now: Date): Promise<Alert[]> {
+      const open = await t.alert.findMany({ where: { hostId, kind, status: { in: UNRESOLVED }, ...(dedupKey === undefined ? {} : { dedupKey }) }, select: { id: true } });
       const out: Alert[] = [];
-      for (const alert of open) {
-        const resolved = await resolveWhere(alert, actor, now);
+      for (const { id } of open) {
+        const resolved = await tx.resolve(t, after, id, actor, now);
         if (resolved) out.push(resolved);
       }
       return out;
+    },
+  };
+
+  return {
+    tx,
+
+    /** raiseOrTouch in its own transaction (two concurrent callers: one raises, the other touches). */
+    raiseOrTouch(finding: Finding, now: Date = clock.now()): Promise<RaiseResult> {
+      return inTransaction(db, (t, after) => tx.raiseOrTouch(t, after, finding, now));
+    },
+
+    /** acknowledge keeps the alert open and records who; repeating it is harmless; a resolved alert is a CONFLICT. */
+    acknowledge(actor: Actor, id: string): Promise<Alert> {
+      const now = clock.now();
+      return inTransaction(db, async (t, after) => {
+        const { count } = await t.alert.updateMany({
+          where: { id, status: 'open' },
+          data: { status: 'acknowledged', statusRank: STATUS_RANK.acknowledged, acknowledgedAt: now, acknowledgedBy: actor.name },
+        });
+        const alert = await t.alert.findUnique({ where: { id } });
+        if (!alert) throw notFound('alert', id);
+        if (count === 0) {
+          if (alert.status === 'resolved') throw conflict('the alert is already resolved');
+          return alert;
+        }
+        await transitioned(t, after, alert, 'alert.acknowledged', 'ACKNOWLEDGED', actor, now);
+        return alert;
+      });
+    },
+
+    /** resolve closes the alert (a later finding raises a fresh one); repeating it is harmless. */
+    resolve(actor: Actor, id: string): Promise<Alert> {
+      const now = clock.now();
+      return inTransaction(db, async (t, after) => {
+        const existing = await t.alert.findUnique({ where: { id } });
+        if (!existing) throw notFound('alert', id);
+        return (await tx.resolve(t, after, id, actor, now)) ?? existing;
+      });
+    },
+
+    /** autoResolve closes a host's unresolved alerts of one kind when the condition cleared. */
+    autoResolve(hostId: string, kind: string, dedupKey?: string, now: Date = clock.now(), actor: Actor = { name: 'auto' }): Promise<Alert[]> {
+      return inTransaction(db, (t, after) => tx.resolveMatching(t, after, hostId, kind, dedupKey, actor, now));
     },
   };
 }

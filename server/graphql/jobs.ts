@@ -1,6 +1,12 @@
 import { builder } from './builder.ts';
 import { JobKindEnum, JobStatusEnum, PAGE, lower, upper } from './common.ts';
-import { requireViewer } from '../users/roles.ts';
+import { z } from 'zod';
+import { filter, pipe } from 'graphql-yoga';
+import { actorOf, requireRole, requireViewer } from '../users/roles.ts';
+import { parseInput } from '../validation.ts';
+import type { JobKind } from '../schedules/schedules.ts';
+import type { Job } from '../../prisma/generated/sqlite/client.ts';
+import type { JobProgress } from '../pubsub.ts';
 
 /** Jobs: restic runs on hosts, with their outcome. */
 const JobFilter = builder.inputType('JobFilter', {
@@ -67,5 +73,62 @@ builder.queryFields((t) => ({
       requireViewer(ctx.viewer);
       return ctx.services.db.job.findUnique({ ...query, where: { id: String(args.id) } });
     },
+  }),
+}));
+
+const JobProgressRef = builder.objectRef<JobProgress>('JobProgress').implement({
+  description: 'a live progress report from the agent (not stored)',
+  fields: (t) => ({
+    jobId: t.exposeID('jobId'),
+    hostId: t.exposeID('hostId'),
+    percent: t.exposeFloat('percent', { nullable: true }),
+    bytesDone: t.exposeFloat('bytesDone', { nullable: true }),
+    filesDone: t.exposeFloat('filesDone', { nullable: true }),
+    message: t.exposeString('message', { nullable: true }),
+  }),
+});
+
+const RunPaths = z.array(z.string().trim().min(1, 'must not be empty').max(4096)).max(100).optional();
+
+builder.mutationFields((t) => ({
+  runJob: t.field({
+    type: JobRef,
+    description: 'run a job now: sent to the agent at once, or queued until it reconnects',
+    args: { hostId: t.arg.id({ required: true }), kind: t.arg({ type: JobKindEnum, required: true }), scheduleId: t.arg.id(), paths: t.arg.stringList({ description: 'for a backup without a schedule (default: the paths of every enabled backup schedule)' }) },
+    resolve: (_root, args, ctx) => {
+      const viewer = requireRole(ctx.viewer, 'operator');
+      const paths = parseInput(z.object({ paths: RunPaths }), { paths: args.paths ?? undefined }).paths;
+      return ctx.services.jobs.runJob(actorOf(viewer), String(args.hostId), lower(args.kind) as JobKind, args.scheduleId ? String(args.scheduleId) : null, paths);
+    },
+  }),
+  cancelJob: t.field({
+    type: JobRef,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.jobs.cancel(actorOf(requireRole(ctx.viewer, 'operator')), String(args.id)),
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  jobChanged: t.field({
+    type: JobRef,
+    description: 'a job was created, started or finished',
+    args: { hostId: t.arg.id() },
+    subscribe: (_root, args, ctx) => {
+      requireViewer(ctx.viewer);
+      return pipe(ctx.services.pubsub.subscribe('jobChanged'), filter((job: Job) => !args.hostId || job.hostId === String(args.hostId)));
+    },
+    resolve: (job) => job,
+  }),
+  jobProgress: t.field({
+    type: JobProgressRef,
+    args: { hostId: t.arg.id(), jobId: t.arg.id() },
+    subscribe: (_root, args, ctx) => {
+      requireViewer(ctx.viewer);
+      return pipe(
+        ctx.services.pubsub.subscribe('jobProgress'),
+        filter((p: JobProgress) => (!args.hostId || p.hostId === String(args.hostId)) && (!args.jobId || p.jobId === String(args.jobId))),
+      );
+    },
+    resolve: (p) => p,
   }),
 }));

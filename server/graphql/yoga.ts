@@ -83,6 +83,9 @@ export function createGraphQLServer(services: Services): GraphQLServer {
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  // Counted once the operation's event stream is being consumed (after the current
+  // macrotask), so a client can tell its subscription is really listening.
+  const started = services.metrics.counter('vigil_graphql_subscriptions_started_total', 'subscriptions whose event stream is live');
   const baseOrigin = new URL(services.config.baseUrl).origin;
 
   const disposeWs = useServer(
@@ -108,6 +111,9 @@ export function createGraphQLServer(services: Services): GraphQLServer {
         if (!viewer) return false;
         (ctx.extra as { viewer?: Viewer }).viewer = viewer;
         return true;
+      },
+      onOperation: () => {
+        setImmediate(() => started.inc());
       },
       onSubscribe: async (ctx, _id, payload) => {
         const extra = ctx.extra as { viewer?: Viewer; request: IncomingMessage };

@@ -1,0 +1,152 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Db } from '../db.ts';
+import type { Logger } from '../log.ts';
+import { bearerFrom, hashToken } from '../security/tokens.ts';
+import { AgentSession, SessionRegistry } from './session.ts';
+import { errorFrame, MAX_FRAME_BYTES, parseFrame } from './protocol.ts';
+import { createHandlers, type HandlerDeps } from './handlers.ts';
+
+/**
+ * The /agent endpoint: bearer auth before the upgrade (401, no socket), one
+ * live socket per host (a newer one replaces the older with 4000), liveness by
+ * ping/pong, a hello deadline, validation of every frame with bounded
+ * tolerance for bad ones, and a per-socket rate limit.
+ */
+export interface EndpointOptions extends HandlerDeps {
+  pingSeconds: number;
+  helloTimeoutSeconds: number;
+  /** frames per second one socket may send before it is slowed down */
+  framesPerSecond?: number;
+}
+
+export const CLOSE = { replaced: 4000, tokenRotated: 4001, hostDeleted: 4002, helloTimeout: 4008, policy: 1008, shutdown: 1001 } as const;
+const BAD_FRAME_LIMIT = 20;
+const BAD_FRAME_WINDOW_MS = 60_000;
+
+function reject(socket: Socket, status: number, text: string) {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+}
+
+export function createAgentEndpoint(opts: EndpointOptions) {
+  const { db, log } = opts;
+  const registry = new SessionRegistry();
+  const handlers = createHandlers(opts);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+  const limiter = new RateLimiterMemory({ points: opts.framesPerSecond ?? 100, duration: 1 });
+  let closing = false;
+
+  /** authenticate maps a bearer token to its host, or null. */
+  async function authenticate(req: IncomingMessage, database: Db): Promise<string | null> {
+    const token = bearerFrom(req.headers.authorization);
+    if (!token) return null;
+    const host = await database.host.findUnique({ where: { agentTokenHash: hashToken(token) }, select: { id: true } });
+    return host?.id ?? null;
+  }
+
+  async function handleRaw(session: AgentSession, data: WebSocket.RawData, isBinary: boolean) {
+    const badFrame = async (message: string, ref?: string) => {
+      await session.sendText(errorFrame('invalid_message', message, ref));
+      if (session.countBadFrame(Date.now(), BAD_FRAME_WINDOW_MS) > BAD_FRAME_LIMIT) {
+        log.warn('agent closed: too many invalid frames', { hostId: session.hostId });
+        session.close(CLOSE.policy, 'too many invalid frames');
+      }
+    };
+    if (isBinary) return badFrame('binary frames are not accepted; send UTF-8 JSON text');
+    const parsed = parseFrame(data.toString());
+    if (!parsed.ok) return badFrame(parsed.message, parsed.ref);
+    const f = parsed.frame;
+    if (!session.helloDone && f.type !== 'hello') {
+      await session.sendText(errorFrame('hello_required', `the first frame must be hello, got ${f.type}`, f.id));
+      return;
+    }
+    try {
+      await limiter.consume(session.hostId);
+    } catch (res) {
+      // Over the limit: this socket waits; others are unaffected.
+      if (res instanceof RateLimiterRes) await new Promise((r) => setTimeout(r, res.msBeforeNext));
+    }
+    if (session.helloDone && f.type !== 'hello') await opts.presence.touch(session.hostId);
+    await (handlers[f.type] as (s: AgentSession, f: unknown) => Promise<void>)(session, f);
+  }
+
+  function onConnection(ws: WebSocket, hostId: string, remote: string) {
+    const session = new AgentSession(hostId, ws, remote);
+    const replaced = registry.add(session);
+    if (replaced) replaced.close(CLOSE.replaced, 'replaced by a newer connection');
+    const helloTimer = setTimeout(() => {
+      if (!session.helloDone) session.close(CLOSE.helloTimeout, `no hello within ${opts.helloTimeoutSeconds} s`);
+    }, opts.helloTimeoutSeconds * 1000);
+
+    ws.on('message', (data, isBinary) => {
+      session.enqueue(() =>
+        handleRaw(session, data, isBinary).catch((err) => {
+          log.error('agent frame failed', { hostId, error: err });
+          void session.sendText(errorFrame('internal_error', 'the server could not handle this frame; it was not applied'));
+        }),
+      );
+    });
+    ws.on('pong', () => {
+      session.missedPongs = 0;
+    });
+    ws.on('error', (err) => log.debug('agent socket error', { hostId, error: err }));
+    ws.on('close', (code) => {
+      clearTimeout(helloTimer);
+      const wasCurrent = registry.remove(session);
+      void session
+        .idle()
+        .then(async () => {
+          // A replaced socket's host is still online through its successor.
+          if (wasCurrent && session.helloDone && !closing) await opts.presence.disconnected(hostId, `socket closed (${code})`);
+          if (session.helloDone) await opts.jobs.redispatchUnstarted(hostId);
+        })
+        .catch((err) => log.error('cleaning up a closed agent socket failed', { hostId, error: err }));
+    });
+  }
+
+  const pinger = setInterval(() => {
+    for (const session of registry.all()) {
+      if (session.missedPongs >= 2) {
+        log.info('agent terminated: missed two pongs', { hostId: session.hostId });
+        session.ws.terminate();
+        continue;
+      }
+      session.missedPongs++;
+      session.ws.ping();
+    }
+  }, opts.pingSeconds * 1000);
+  pinger.unref();
+
+  return {
+    link: registry,
+    get connected() {
+      return registry.size;
+    },
+
+    /** handleUpgrade authenticates before any socket exists: no or unknown token -> HTTP 401. */
+    handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer) {
+      authenticate(req, db)
+        .then((hostId) => {
+          if (!hostId || closing) return reject(socket, 401, 'Unauthorized');
+          wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, hostId, req.socket.remoteAddress ?? ''));
+        })
+        .catch((err) => {
+          log.error('agent upgrade failed', { error: err });
+          reject(socket, 500, 'Internal Server Error');
+        });
+    },
+
+    /** close ends every agent socket (they reconnect to another instance or after restart). */
+    async close() {
+      closing = true;
+      clearInterval(pinger);
+      for (const s of registry.all()) s.close(CLOSE.shutdown, 'server shutting down');
+      await Promise.all(registry.all().map((s) => s.idle()));
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+export type AgentEndpoint = ReturnType<typeof createAgentEndpoint>;

@@ -1,0 +1,91 @@
+import type { AgentSession } from './session.ts';
+import type { FrameOf, InboundFrame } from './protocol.ts';
+import { errorFrame, frame } from './protocol.ts';
+import type { Presence } from '../hosts/presence.ts';
+import type { JobsService } from '../jobs/jobs.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { LogScanner } from '../logscan/scanner.ts';
+import type { Db } from '../db.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import type { VigilPubSub } from '../pubsub.ts';
+import { loadScheduleSet } from '../schedules/wire.ts';
+
+/** What each agent -> server message does (AGENT-PROTOCOL.md). Frames arrive validated. */
+export interface HandlerDeps {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  pubsub: VigilPubSub;
+  presence: Presence;
+  jobs: JobsService;
+  engine: Engine;
+  logscan: LogScanner;
+  heartbeatSeconds: number;
+}
+
+type Handlers = { [T in InboundFrame['type']]: (s: AgentSession, f: FrameOf<T>) => Promise<void> };
+
+/** sendScheduleSet pushes the host's whole schedule set with its canonical version. */
+export async function sendScheduleSet(db: Db, session: AgentSession): Promise<boolean> {
+  const set = await loadScheduleSet(db, session.hostId);
+  return set ? session.send('schedule.set', set) : false;
+}
+
+export function createHandlers(deps: HandlerDeps): Handlers {
+  const { db, clock, log, jobs, engine, presence } = deps;
+  return {
+    /** hello: online, versions, welcome then schedule.set on this socket, then any parked jobs. */
+    async hello(s, f) {
+      if (s.helloDone) {
+        await s.sendText(errorFrame('invalid_message', 'hello: already said hello on this connection', f.id));
+        return;
+      }
+      s.helloDone = true;
+      await presence.hello(s.hostId, { ...f.payload, protocolVersion: f.payload.protocolVersion });
+      await s.sendText(frame('welcome', { hostId: s.hostId, serverTime: clock.now().toISOString(), heartbeatSeconds: deps.heartbeatSeconds }));
+      await sendScheduleSet(db, s);
+      await jobs.flushPending(s.hostId);
+    },
+
+    async heartbeat() {
+      // lastSeenAt is bumped for every frame (endpoint), nothing more to do.
+    },
+
+    async 'schedule.ack'(s, f) {
+      await presence.acknowledgeSchedule(s.hostId, f.payload.version);
+    },
+
+    async 'schedule.fire'(s, f) {
+      await jobs.fireSchedule(s.hostId, f.payload.scheduleId);
+    },
+
+    async 'job.started'(s, f) {
+      const job = await jobs.markStarted(s.hostId, f.payload.jobId, new Date(f.payload.startedAt));
+      if (!job) log.debug('job.started ignored (unknown or not queued)', { hostId: s.hostId, jobId: f.payload.jobId });
+    },
+
+    /** job.progress is published to subscribers, not stored per frame. */
+    async 'job.progress'(s, f) {
+      deps.pubsub.publish('jobProgress', { hostId: s.hostId, ...f.payload });
+    },
+
+    /** job.finished goes to the engine: one terminal transition, alert change and outbox rows in one transaction. */
+    async 'job.finished'(s, f) {
+      const p = f.payload;
+      const outcome = await engine.onJobFinished(s.hostId, {
+        jobId: p.jobId,
+        status: p.status,
+        finishedAt: new Date(p.finishedAt),
+        exitCode: p.exitCode,
+        error: p.error,
+        summary: p.summary,
+      });
+      if (!outcome.transitioned) log.debug('job.finished ignored (repeat or unknown job)', { hostId: s.hostId, jobId: p.jobId });
+    },
+
+    async 'log.lines'(s, f) {
+      await deps.logscan.ingest(s.hostId, f.payload, clock.now());
+    },
+  };
+}

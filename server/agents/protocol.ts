@@ -1,0 +1,131 @@
+import { z } from 'zod';
+
+/**
+ * The agent wire contract, version 1 (AGENT-PROTOCOL.md). Every inbound frame
+ * is validated here; nothing a frame carries is trusted before it passes.
+ */
+export const PROTOCOL_VERSION = 1;
+export const MAX_FRAME_BYTES = 1024 * 1024;
+export const MAX_LOG_LINES = 500;
+
+const isoTime = z.string().max(64).refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO-8601 time');
+const id = z.string().min(1, 'must not be empty').max(64);
+const text = (max: number) => z.string().max(max);
+
+export const HelloPayload = z.object({
+  protocolVersion: z.literal(PROTOCOL_VERSION, { message: `must be ${PROTOCOL_VERSION}` }),
+  agentVersion: text(64).min(1),
+  os: text(64).min(1),
+  arch: text(64).min(1),
+  hostname: text(255).min(1),
+  resticVersion: text(128).optional(),
+  appliedScheduleVersion: z.number().int().min(0).optional(),
+});
+
+export const HeartbeatPayload = z.object({}).passthrough();
+
+export const ScheduleAckPayload = z.object({
+  version: z.number({ message: 'must be a number' }).int('must be a whole number'),
+  appliedAt: isoTime,
+});
+
+export const ScheduleFirePayload = z.object({
+  scheduleId: id,
+  scheduledAt: isoTime,
+});
+
+export const JobStartedPayload = z.object({ jobId: id, startedAt: isoTime });
+
+export const JobProgressPayload = z.object({
+  jobId: id,
+  percent: z.number().min(0).max(100).optional(),
+  bytesDone: z.number().min(0).optional(),
+  filesDone: z.number().min(0).optional(),
+  message: text(1000).optional(),
+});
+
+export const BackupSummary = z.object({
+  snapshotId: text(128).optional(),
+  filesNew: z.number().optional(),
+  filesChanged: z.number().optional(),
+  bytesAdded: z.number().optional(),
+  totalBytes: z.number().optional(),
+  durationMs: z.number().optional(),
+  message: text(4000).optional(),
+}).passthrough();
+
+export const JobFinishedPayload = z.object({
+  jobId: id,
+  status: z.enum(['succeeded', 'failed', 'cancelled']),
+  finishedAt: isoTime,
+  exitCode: z.number().int().optional(),
+  error: text(16_000).optional(),
+  summary: BackupSummary.optional(),
+});
+
+export const LogLinesPayload = z.object({
+  stream: z.enum(['stdout', 'stderr']),
+  jobId: id.optional(),
+  lines: z
+    .array(z.object({ ts: text(64), text: text(16_384) }))
+    .max(MAX_LOG_LINES, `at most ${MAX_LOG_LINES} lines per frame`),
+});
+
+const envelope = <T extends string, P extends z.ZodType>(type: T, payload: P) =>
+  z.object({ v: z.literal(PROTOCOL_VERSION, { message: `must be ${PROTOCOL_VERSION}` }), type: z.literal(type), id: z.string().max(64).optional(), payload });
+
+export const InboundFrame = z.discriminatedUnion('type', [
+  envelope('hello', HelloPayload),
+  envelope('heartbeat', HeartbeatPayload),
+  envelope('schedule.ack', ScheduleAckPayload),
+  envelope('schedule.fire', ScheduleFirePayload),
+  envelope('job.started', JobStartedPayload),
+  envelope('job.progress', JobProgressPayload),
+  envelope('job.finished', JobFinishedPayload),
+  envelope('log.lines', LogLinesPayload),
+]);
+
+export type InboundFrame = z.infer<typeof InboundFrame>;
+export type FrameOf<T extends InboundFrame['type']> = Extract<InboundFrame, { type: T }>;
+export const INBOUND_TYPES = InboundFrame.options.map((o) => o.shape.type.value);
+
+export type ParseResult = { ok: true; frame: InboundFrame } | { ok: false; ref?: string; message: string };
+
+/** describeIssues names the first bad field, e.g. "payload.jobId: must not be empty". */
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => {
+      const at = i.path.map(String).join('.');
+      if (i.code === 'invalid_union' && i.path.length === 1 && i.path[0] === 'type') return `type: unknown message type (expected one of ${INBOUND_TYPES.join(', ')})`;
+      return at ? `${at}: ${i.message}` : i.message;
+    })
+    .join('; ');
+}
+
+/** parseFrame turns raw text into a validated frame, or an explanation naming the bad field. */
+export function parseFrame(raw: string): ParseResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return { ok: false, message: 'frame is not valid JSON' };
+  }
+  const ref = typeof (json as { id?: unknown })?.id === 'string' ? ((json as { id: string }).id.slice(0, 64)) : undefined;
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return { ok: false, ref, message: 'frame must be a JSON object' };
+  const type = (json as { type?: unknown }).type;
+  if (typeof type !== 'string') return { ok: false, ref, message: 'type: is required' };
+  if (!INBOUND_TYPES.includes(type as never)) return { ok: false, ref, message: `type: unknown message type "${type.slice(0, 40)}"` };
+  const parsed = InboundFrame.safeParse(json);
+  if (!parsed.success) return { ok: false, ref, message: describeIssues(parsed.error) };
+  return { ok: true, frame: parsed.data };
+}
+
+/** Server -> agent frames. */
+export function frame(type: string, payload: unknown, id?: string): string {
+  return JSON.stringify(id ? { v: PROTOCOL_VERSION, type, id, payload } : { v: PROTOCOL_VERSION, type, payload });
+}
+
+export function errorFrame(code: string, message: string, ref?: string): string {
+  return frame('error', ref ? { code, message, ref } : { code, message });
+}

@@ -1,0 +1,148 @@
+import type { Db } from '../db.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import type { VigilPubSub } from '../pubsub.ts';
+import type { EventLog } from '../triggers/event-log.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { Host } from '../../prisma/generated/sqlite/client.ts';
+
+/**
+ * Host presence: online on hello, last-seen on every frame, offline when the
+ * socket closes or when the sweeper finds a host silent for longer than the
+ * threshold. Every status change is published and handed to the engine.
+ */
+export interface PresenceDeps {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  pubsub: VigilPubSub;
+  events: EventLog;
+  engine: () => Engine;
+  offlineAfterSeconds: number;
+  catchUpSettleSeconds: number;
+}
+
+export interface HelloInfo {
+  agentVersion: string;
+  os: string;
+  arch: string;
+  hostname: string;
+  resticVersion?: string;
+  protocolVersion: number;
+  appliedScheduleVersion?: number;
+}
+
+// lastSeenAt is written at most this often per host; the offline threshold is 90 s.
+const TOUCH_EVERY_MS = 10_000;
+
+export function createPresence(deps: PresenceDeps) {
+  const { db, clock, log, pubsub, events } = deps;
+  const lastWrite = new Map<string, number>();
+
+  async function logAgentEvent(host: Host, message: string, now: Date) {
+    try {
+      const rows = await db.$transaction((tx) => events.recordMany(tx, [{ source: 'agent', severity: 'info', message, metadata: { hostId: host.id, hostName: host.name }, hostId: host.id }], now));
+      events.publish(rows);
+    } catch (err) {
+      log.warn('could not log agent event', { hostId: host.id, error: err });
+    }
+  }
+
+  async function wentOffline(hosts: Host[], now: Date, why: string) {
+    for (const host of hosts) {
+      lastWrite.delete(host.id);
+      pubsub.publish('hostChanged', host);
+      await logAgentEvent(host, `agent ${host.name} went offline (${why})`, now);
+      await deps.engine().onHostChanged(host.id, undefined, now).catch((err) => log.error('engine failed on host offline', { hostId: host.id, error: err }));
+    }
+  }
+
+  return {
+    /** hello marks the host online, records its versions and arms catch-up for an intermittent host. */
+    async hello(hostId: string, info: HelloInfo): Promise<Host> {
+      const now = clock.now();
+      const current = await db.host.findUniqueOrThrow({ where: { id: hostId } });
+      const applied = info.appliedScheduleVersion;
+      const host = await db.host.update({
+        where: { id: hostId },
+        data: {
+          status: 'online',
+          lastSeenAt: now,
+          offlineSince: null,
+          agentVersion: info.agentVersion,
+          os: info.os,
+          arch: info.arch,
+          hostname: info.hostname,
+          resticVersion: info.resticVersion ?? null,
+          protocolVersion: info.protocolVersion,
+          // Only a version the server issued can be applied.
+          ...(applied !== undefined && applied > 0 && applied <= current.scheduleVersion ? { appliedScheduleVersion: applied } : {}),
+          // Debounced: a later hello moves the settle time forward.
+          catchUpAt: current.alwaysOn ? null : new Date(now.getTime() + deps.catchUpSettleSeconds * 1000),
+        },
+      });
+      lastWrite.set(hostId, now.getTime());
+      pubsub.publish('hostChanged', host);
+      await logAgentEvent(host, `agent ${host.name} connected (${info.agentVersion}, ${info.os}/${info.arch})`, now);
+      await deps.engine().onHostChanged(hostId, undefined, now);
+      return host;
+    },
+
+    /** touch records a frame: lastSeenAt (throttled), and back online if the sweeper had marked it offline. */
+    async touch(hostId: string): Promise<void> {
+      const now = clock.now();
+      const last = lastWrite.get(hostId) ?? 0;
+      if (now.getTime() - last < TOUCH_EVERY_MS) return;
+      lastWrite.set(hostId, now.getTime());
+      const { count } = await db.host.updateMany({ where: { id: hostId, status: 'offline' }, data: { status: 'online', lastSeenAt: now, offlineSince: null } });
+      if (count > 0) {
+        const host = await db.host.findUniqueOrThrow({ where: { id: hostId } });
+        pubsub.publish('hostChanged', host);
+        await deps.engine().onHostChanged(hostId, undefined, now);
+      } else {
+        await db.host.updateMany({ where: { id: hostId }, data: { lastSeenAt: now } });
+      }
+    },
+
+    /** disconnected marks the host offline at once when its socket closes. */
+    async disconnected(hostId: string, reason: string): Promise<void> {
+      const now = clock.now();
+      const { count } = await db.host.updateMany({ where: { id: hostId, status: 'online' }, data: { status: 'offline', offlineSince: now } });
+      if (count === 0) return;
+      const host = await db.host.findUnique({ where: { id: hostId } });
+      if (host) await wentOffline([host], now, reason);
+    },
+
+    /** sweep marks online hosts whose last frame is older than the threshold offline (compare-and-set per host). */
+    async sweep(now: Date = clock.now()): Promise<string[]> {
+      const cutoff = new Date(now.getTime() - deps.offlineAfterSeconds * 1000);
+      const stale = await db.host.findMany({ where: { status: 'online', lastSeenAt: { lt: cutoff } }, select: { id: true } });
+      const flipped: Host[] = [];
+      for (const { id } of stale) {
+        const { count } = await db.host.updateMany({ where: { id, status: 'online', lastSeenAt: { lt: cutoff } }, data: { status: 'offline', offlineSince: now } });
+        if (count > 0) flipped.push(await db.host.findUniqueOrThrow({ where: { id } }));
+      }
+      if (flipped.length) log.info('hosts marked offline (silent)', { hosts: flipped.map((h) => h.name) });
+      await wentOffline(flipped, now, `silent for more than ${deps.offlineAfterSeconds} s`);
+      return flipped.map((h) => h.id);
+    },
+
+    /** acknowledgeSchedule records the version the agent applied; <= 0 or ahead of the canonical version is ignored. */
+    async acknowledgeSchedule(hostId: string, version: number): Promise<boolean> {
+      if (version <= 0) {
+        log.warn('schedule.ack ignored: version must be positive', { hostId, version });
+        return false;
+      }
+      const { count } = await db.host.updateMany({ where: { id: hostId, scheduleVersion: { gte: version } }, data: { appliedScheduleVersion: version } });
+      if (count === 0) {
+        log.warn('schedule.ack ignored: ahead of the canonical version', { hostId, version });
+        return false;
+      }
+      const host = await db.host.findUniqueOrThrow({ where: { id: hostId } });
+      pubsub.publish('hostChanged', host);
+      return true;
+    },
+  };
+}
+
+export type Presence = ReturnType<typeof createPresence>;

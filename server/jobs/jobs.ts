@@ -1,0 +1,245 @@
+import type { Db, Tx } from '../db.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import type { VigilPubSub } from '../pubsub.ts';
+import type { AgentLink } from '../agents/link.ts';
+import { newId } from '../ids.ts';
+import { recordAudit, type Actor } from '../audit/audit.ts';
+import { badInput, conflict, notFound } from '../errors.ts';
+import { inTransaction, type AfterCommit } from '../after-commit.ts';
+import { parseJsonList } from '../hosts/status.ts';
+import type { JobKind } from '../schedules/schedules.ts';
+import type { Job, Schedule } from '../../prisma/generated/sqlite/client.ts';
+
+/**
+ * Jobs: one restic run on a host. Created by an operator (runJob), by the
+ * agent's cron (schedule.fire) or by catch-up - all through create + dispatch -
+ * then moved queued -> running -> succeeded|failed|cancelled by the agent's
+ * reports, each step a compare-and-set so a repeated or late report changes nothing.
+ */
+export type JobActor = 'user' | 'schedule' | 'catch-up';
+export type TerminalStatus = 'succeeded' | 'failed' | 'cancelled';
+const LIVE = ['queued', 'running'];
+
+export interface JobsDeps {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  pubsub: VigilPubSub;
+  agents: () => AgentLink;
+}
+
+export interface NewJob {
+  hostId: string;
+  kind: JobKind;
+  actor: JobActor;
+  actorId?: string | null;
+  actorName?: string | null;
+  schedule?: Schedule | null;
+  paths?: string[];
+}
+
+/** The `command.run` payload: AGENT-PROTOCOL.md's `{ jobId, kind, args, scheduleId? }` plus the schedule's options. */
+export interface CommandRun {
+  jobId: string;
+  kind: string;
+  args: string[];
+  scheduleId?: string;
+  excludes?: string[];
+  tags?: string[];
+  retention?: Record<string, number> | null;
+}
+
+/** commandFor builds what the agent runs: args are the paths for a backup, empty otherwise. */
+export function commandFor(job: Pick<Job, 'id' | 'kind' | 'scheduleId' | 'args'>): CommandRun {
+  const stored = JSON.parse(job.args || '{}') as { paths?: string[]; excludes?: string[]; tags?: string[]; retention?: Record<string, number> | null };
+  const cmd: CommandRun = { jobId: job.id, kind: job.kind, args: job.kind === 'backup' ? (stored.paths ?? []) : [] };
+  if (job.scheduleId) cmd.scheduleId = job.scheduleId;
+  if (stored.excludes?.length) cmd.excludes = stored.excludes;
+  if (stored.tags?.length) cmd.tags = stored.tags;
+  if (stored.retention) cmd.retention = stored.retention;
+  return cmd;
+}
+
+export interface FinishReport {
+  jobId: string;
+  status: TerminalStatus;
+  finishedAt: Date;
+  exitCode?: number;
+  error?: string;
+  summary?: unknown;
+}
+
+export function createJobs(deps: JobsDeps) {
+  const { db, clock, pubsub, log } = deps;
+  const announce = (after: AfterCommit, job: Job) => after.push(() => pubsub.publish('jobChanged', job));
+
+  /** createTx writes a queued job with the args its schedule (or the caller) gives. */
+  async function createTx(tx: Tx, after: AfterCommit, input: NewJob, now: Date): Promise<Job> {
+    const s = input.schedule;
+    const args = {
+      paths: input.paths ?? (s ? parseJsonList(s.paths) : []),
+      excludes: s ? parseJsonList(s.excludes) : [],
+      tags: s ? parseJsonList(s.tags) : [],
+      retention: s?.retention ? (JSON.parse(s.retention) as Record<string, number>) : null,
+    };
+    const job = await tx.job.create({
+      data: {
+        id: newId(),
+        hostId: input.hostId,
+        kind: input.kind,
+        status: 'queued',
+        actor: input.actor,
+        actorId: input.actorId ?? null,
+        actorName: input.actorName ?? input.actor,
+        scheduleId: s?.id ?? null,
+        args: JSON.stringify(args),
+        createdAt: now,
+      },
+    });
+    announce(after, job);
+    return job;
+  }
+
+  /** dispatch writes command.run to the host's socket, or parks the job as a pending run for the next hello. */
+  async function dispatch(job: Job): Promise<'sent' | 'pending'> {
+    const sent = await deps.agents().send(job.hostId, { type: 'command.run', payload: commandFor(job) }).catch(() => false);
+    if (sent) {
+      await db.job.updateMany({ where: { id: job.id, dispatchedAt: null }, data: { dispatchedAt: clock.now() } });
+      return 'sent';
+    }
+    await db.pendingRun.upsert({ where: { jobId: job.id }, create: { id: newId(), hostId: job.hostId, jobId: job.id, createdAt: clock.now() }, update: {} });
+    log.info('job parked as a pending run', { jobId: job.id, hostId: job.hostId });
+    return 'pending';
+  }
+
+  /** createAndDispatch is the one path every job takes (operator, schedule, catch-up). */
+  async function createAndDispatch(input: NewJob, audit: { actor: Actor; action: string }): Promise<Job> {
+    const now = clock.now();
+    const job = await inTransaction(db, async (tx, after) => {
+      const row = await createTx(tx, after, input, now);
+      await recordAudit(tx, audit.actor, { action: audit.action, targetKind: 'job', targetId: row.id, detail: { hostId: row.hostId, kind: row.kind, scheduleId: row.scheduleId, actor: row.actor } }, now);
+      return row;
+    });
+    await dispatch(job);
+    return job;
+  }
+
+  /**
+   * finishTx: the one terminal transition (queued|running -> terminal) as a
+   * compare-and-set; null when the job is unknown to this host or already finished.
+   */
+  async function finishTx(tx: Tx, after: AfterCommit, hostId: string, report: FinishReport): Promise<Job | null> {
+    const { count } = await tx.job.updateMany({
+      where: { id: report.jobId, hostId, status: { in: LIVE } },
+      data: {
+        status: report.status,
+        finishedAt: report.finishedAt,
+        exitCode: report.exitCode ?? null,
+        error: report.error ?? null,
+        summary: report.summary === undefined ? null : JSON.stringify(report.summary),
+      },
+    });
+    if (count === 0) return null;
+    await tx.pendingRun.deleteMany({ where: { jobId: report.jobId } });
+    const job = await tx.job.findUniqueOrThrow({ where: { id: report.jobId } });
+    announce(after, job);
+    return job;
+  }
+
+  return {
+    createAndDispatch,
+    dispatch,
+
+    /** runJob is the operator's "run now"; a backup without a schedule runs the paths of the host's enabled backup schedules. */
+    async runJob(actor: Actor, hostId: string, kind: JobKind, scheduleId?: string | null, paths?: string[]): Promise<Job> {
+      const host = await db.host.findUnique({ where: { id: hostId }, include: { schedules: true } });
+      if (!host) throw notFound('host', hostId);
+      let schedule: Schedule | null = null;
+      if (scheduleId) {
+        schedule = host.schedules.find((s) => s.id === scheduleId) ?? null;
+        if (!schedule) throw notFound('schedule', scheduleId);
+        if (schedule.kind !== kind) throw badInput([{ path: 'scheduleId', message: `schedule ${scheduleId} runs ${schedule.kind}, not ${kind}` }]);
+      }
+      let runPaths = paths;
+      if (kind === 'backup' && !schedule && !runPaths?.length) {
+        runPaths = [...new Set(host.schedules.filter((s) => s.kind === 'backup' && s.enabled).flatMap((s) => parseJsonList(s.paths)))];
+        if (!runPaths.length) throw badInput([{ path: 'scheduleId', message: 'this host has no enabled backup schedule: give scheduleId or paths' }]);
+      }
+      return createAndDispatch({ hostId, kind, actor: 'user', actorId: actor.id, actorName: actor.name, schedule, paths: runPaths }, { actor, action: 'job.run' });
+    },
+
+    /** fireSchedule handles the agent's cron tick: an enabled schedule of this host becomes a job. */
+    async fireSchedule(hostId: string, scheduleId: string): Promise<Job | null> {
+      const schedule = await db.schedule.findUnique({ where: { id: scheduleId } });
+      if (!schedule || schedule.hostId !== hostId || !schedule.enabled) {
+        log.warn('schedule.fire ignored', { hostId, scheduleId, reason: !schedule ? 'unknown schedule' : schedule.hostId !== hostId ? 'belongs to another host' : 'disabled' });
+        return null;
+      }
+      return createAndDispatch({ hostId, kind: schedule.kind as JobKind, actor: 'schedule', actorName: 'schedule', schedule }, { actor: { name: 'schedule' }, action: 'job.run' });
+    },
+
+    /** flushPending sends a host's parked jobs, oldest first (on hello). */
+    async flushPending(hostId: string): Promise<number> {
+      const pending = await db.pendingRun.findMany({ where: { hostId }, orderBy: { createdAt: 'asc' }, include: { job: true } });
+      let sent = 0;
+      for (const p of pending) {
+        if (!LIVE.includes(p.job.status)) {
+          await db.pendingRun.deleteMany({ where: { id: p.id } });
+          continue;
+        }
+        const ok = await deps.agents().send(hostId, { type: 'command.run', payload: commandFor(p.job) }).catch(() => false);
+        if (!ok) break;
+        await db.$transaction([db.pendingRun.deleteMany({ where: { id: p.id } }), db.job.updateMany({ where: { id: p.jobId }, data: { dispatchedAt: clock.now() } })]);
+        sent++;
+      }
+      return sent;
+    },
+
+    /**
+     * redispatchUnstarted: a command.run written into a socket that then closed may
+     * never have arrived, so every dispatched job of the host that has not started
+     * is sent again (to a newer socket) or parked for the next hello. Agents see a
+     * jobId at most once per run; a repeat is harmless (every transition is a CAS).
+     */
+    async redispatchUnstarted(hostId: string): Promise<number> {
+      const unstarted = await db.job.findMany({ where: { hostId, status: 'queued', dispatchedAt: { not: null } }, orderBy: { createdAt: 'asc' } });
+      for (const job of unstarted) await dispatch(job);
+      return unstarted.length;
+    },
+
+    /** markStarted: queued -> running (a late or repeated report changes nothing). */
+    async markStarted(hostId: string, jobId: string, startedAt: Date): Promise<Job | null> {
+      return inTransaction(db, async (tx, after) => {
+        const { count } = await tx.job.updateMany({ where: { id: jobId, hostId, status: 'queued' }, data: { status: 'running', startedAt } });
+        if (count === 0) return null;
+        const job = await tx.job.findUniqueOrThrow({ where: { id: jobId } });
+        announce(after, job);
+        return job;
+      });
+    },
+
+    finishTx,
+
+    /** cancel: a parked job is cancelled here; a dispatched one is asked to stop (the agent reports the end). */
+    async cancel(actor: Actor, jobId: string): Promise<Job> {
+      const job = await db.job.findUnique({ where: { id: jobId } });
+      if (!job) throw notFound('job', jobId);
+      if (!LIVE.includes(job.status)) throw conflict(`the job already ${job.status}`);
+      const now = clock.now();
+      const parked = await db.pendingRun.findUnique({ where: { jobId } });
+      if (parked || !job.dispatchedAt) {
+        return inTransaction(db, async (tx, after) => {
+          const done = await finishTx(tx, after, job.hostId, { jobId, status: 'cancelled', finishedAt: now, error: `cancelled by ${actor.name} before it started` });
+          await recordAudit(tx, actor, { action: 'job.cancel', targetKind: 'job', targetId: jobId }, now);
+          return done ?? job;
+        });
+      }
+      await deps.agents().send(job.hostId, { type: 'command.cancel', payload: { jobId } });
+      await recordAudit(db, actor, { action: 'job.cancel', targetKind: 'job', targetId: jobId }, now);
+      return job;
+    },
+  };
+}
+
+export type JobsService = ReturnType<typeof createJobs>;

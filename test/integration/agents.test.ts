@@ -1,0 +1,235 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startServer, testDatabase, TEST_PROVIDER, type ServerHandle, type TestDatabase } from '../helpers/server.ts';
+import { gqlOk, login, tokenFor } from '../helpers/gql.ts';
+import { TestAgent } from '../helpers/agent-client.ts';
+import { subscribe } from '../helpers/subscribe.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+/** The /agent endpoint through real sockets, as a third-party agent would speak it. */
+let db: TestDatabase;
+let server: ServerHandle;
+let cookie: string;
+let token: string;
+const agents: TestAgent[] = [];
+
+beforeAll(async () => {
+  db = await testDatabase();
+  server = await startServer({ env: { ...db.env, VIGIL_OFFLINE_AFTER_SECONDS: '2', VIGIL_SWEEP_SECONDS: '1', VIGIL_AGENT_HELLO_TIMEOUT_SECONDS: '2' } });
+  cookie = await login(server.url);
+  token = await tokenFor(server.url, 'ADMIN', cookie);
+});
+afterAll(async () => {
+  for (const a of agents) a.terminate();
+  await server?.stop();
+  await db?.dispose();
+});
+
+async function enroll(name: string, alwaysOn = true) {
+  const d = await gqlOk(server.url, 'mutation($n:String!,$a:Boolean){ enrollHost(input:{ name:$n, alwaysOn:$a }){ agentToken host { id } } }', { n: name, a: alwaysOn }, { token });
+  return { hostId: d.enrollHost.host.id as string, agentToken: d.enrollHost.agentToken as string };
+}
+
+async function online(agentToken: string) {
+  const a = await TestAgent.online(server.url, agentToken);
+  agents.push(a);
+  return a;
+}
+
+const hostQuery = (id: string) => gqlOk(server.url, `{ host(id:"${id}") { status scheduleVersion appliedScheduleVersion agentVersion os arch lastSeenAt } }`, {}, { token }).then((d) => d.host);
+const jobsOf = (hostId: string) => gqlOk(server.url, `{ jobs(filter:{ hostId:"${hostId}" }) { totalCount edges { node { id kind status actor schedule { id } summary error } } } }`, {}, { token }).then((d) => d.jobs);
+
+describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
+  it('refuses a missing, malformed, unknown or rotated-away token with HTTP 401 and no socket', async () => {
+    const { hostId, agentToken } = await enroll('auth-host');
+    await expect(TestAgent.connect(server.url)).rejects.toMatchObject({ status: 401 });
+    await expect(TestAgent.connect(server.url, 'vga_nope')).rejects.toMatchObject({ status: 401 });
+    const malformed = new WebSocket(server.url.replace('http', 'ws') + '/agent', { headers: { authorization: `Basic ${agentToken}` } });
+    await expect(new Promise((_, reject) => malformed.once('unexpected-response', (_r, res) => reject(res.statusCode)))).rejects.toBe(401);
+    const first = await online(agentToken);
+    await gqlOk(server.url, `mutation { rotateAgentToken(hostId:"${hostId}") { agentToken } }`, {}, { token });
+    await first.waitClosed();
+    expect(first.closed!.code).toBe(4001);
+    await expect(TestAgent.connect(server.url, agentToken)).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('says welcome then schedule.set on hello and records the versions', async () => {
+    const { hostId, agentToken } = await enroll('hello-host');
+    const a = await online(agentToken);
+    expect(a.received.map((f) => f.type)).toEqual(['welcome', 'schedule.set']);
+    expect(a.received[0]!.payload).toMatchObject({ hostId, heartbeatSeconds: 30 });
+    expect(a.received[1]!.payload).toEqual({ version: 0, schedules: [] });
+    expect(await hostQuery(hostId)).toMatchObject({ status: 'ONLINE', agentVersion: 'test-agent/1.0', os: 'linux', arch: 'amd64' });
+  });
+
+  it('requires hello first', async () => {
+    const { agentToken } = await enroll('hello-first');
+    const a = await TestAgent.connect(server.url, agentToken);
+    agents.push(a);
+    a.send('heartbeat', {}, 'h1');
+    expect((await a.next('error')).payload).toMatchObject({ code: 'hello_required', ref: 'h1' });
+  });
+
+  it('closes a socket that never says hello', async () => {
+    const { agentToken } = await enroll('silent-host');
+    const a = await TestAgent.connect(server.url, agentToken);
+    expect((await a.waitClosed()).code).toBe(4008);
+  });
+
+  it('replaces the first connection when a second one arrives (close 4000)', async () => {
+    const { hostId, agentToken } = await enroll('twice-host');
+    const first = await online(agentToken);
+    const second = await online(agentToken);
+    expect((await first.waitClosed()).code).toBe(4000);
+    expect(second.closed).toBeNull();
+    expect((await hostQuery(hostId)).status).toBe('ONLINE');
+  });
+
+  it('answers bad frames with an error naming the field, changes nothing, and closes after more than 20 in a minute', async () => {
+    const { hostId, agentToken } = await enroll('bad-frames');
+    const bystander = await online((await enroll('bystander')).agentToken);
+    const a = await online(agentToken);
+    const before = await hostQuery(hostId);
+    const jobsBefore = (await jobsOf(hostId)).totalCount;
+    a.raw('not json');
+    a.send('teleport', {}, 't1');
+    a.send('job.finished', { status: 'failed', finishedAt: new Date().toISOString() }, 'm1');
+    a.send('schedule.ack', { version: '3', appliedAt: new Date().toISOString() }, 'v1');
+    a.raw(Buffer.from([1, 2, 3]), true);
+    const errors = await waitFor(() => (a.of('error').length >= 5 ? a.of('error') : null));
+    expect(errors.map((e) => e.payload.code)).toEqual(Array(5).fill('invalid_message'));
+    expect(errors[0]!.payload.message).toMatch(/JSON/);
+    expect(errors[1]!.payload).toMatchObject({ ref: 't1', message: expect.stringMatching(/type/) });
+    expect(errors[2]!.payload).toMatchObject({ ref: 'm1', message: expect.stringMatching(/payload\.jobId/) });
+    expect(errors[3]!.payload).toMatchObject({ ref: 'v1', message: expect.stringMatching(/payload\.version/) });
+    expect(errors[4]!.payload.message).toMatch(/binary/);
+    expect(a.closed).toBeNull();
+    for (let i = 0; i < 20; i++) a.raw(`{"broken": ${i}`);
+    expect((await a.waitClosed()).code).toBe(1008);
+    const after = await hostQuery(hostId);
+    expect(after.appliedScheduleVersion).toBe(before.appliedScheduleVersion);
+    expect((await jobsOf(hostId)).totalCount).toBe(jobsBefore);
+    expect(bystander.closed).toBeNull();
+  });
+
+  it('closes on a frame over 1 MiB without touching other agents', async () => {
+    const { agentToken } = await enroll('big-frame');
+    const bystander = await online((await enroll('bystander-2')).agentToken);
+    const a = await online(agentToken);
+    a.send('log.lines', { stream: 'stdout', lines: [{ ts: new Date().toISOString(), text: 'x'.repeat(2 * 1024 * 1024) }] });
+    expect((await a.waitClosed()).code).toBe(1009);
+    bystander.send('heartbeat', {});
+    expect(bystander.closed).toBeNull();
+  });
+
+  it('pushes schedule.set on every change while connected; the ack records the applied version', async () => {
+    const { hostId, agentToken } = await enroll('sched-push');
+    const a = await online(agentToken);
+    const created = await gqlOk(server.url, `mutation { createSchedule(input:{ hostId:"${hostId}", kind:BACKUP, cron:"0 2 * * *", timezone:"Europe/Berlin", paths:["/srv"], excludes:["*.tmp"], retention:{ keepDaily: 7 } }) { id } }`, {}, { token });
+    const push = await a.next('schedule.set', 2);
+    expect(push.payload.version).toBe(1);
+    expect(push.payload.schedules).toEqual([
+      { id: created.createSchedule.id, kind: 'backup', cron: '0 2 * * *', timezone: 'Europe/Berlin', paths: ['/srv'], excludes: ['*.tmp'], tags: [], retention: { keepDaily: 7 }, enabled: true },
+    ]);
+    a.send('schedule.ack', { version: 1, appliedAt: new Date().toISOString() });
+    await waitFor(async () => (await hostQuery(hostId)).appliedScheduleVersion === 1);
+    // ahead of the canonical version, or not positive: ignored
+    a.send('schedule.ack', { version: 7, appliedAt: new Date().toISOString() });
+    a.send('schedule.ack', { version: 0, appliedAt: new Date().toISOString() });
+    a.send('heartbeat', {});
+    await gqlOk(server.url, `mutation { updateSchedule(id:"${created.createSchedule.id}", input:{ cron:"0 3 * * *" }) { id } }`, {}, { token });
+    expect((await a.next('schedule.set', 3)).payload.version).toBe(2);
+    expect(await hostQuery(hostId)).toMatchObject({ scheduleVersion: 2, appliedScheduleVersion: 1 });
+    // an agent connecting later gets the current set on hello
+    a.close();
+    const later = await online(agentToken);
+    expect(later.of('schedule.set')[0]!.payload).toMatchObject({ version: 2, schedules: [{ cron: '0 3 * * *' }] });
+  });
+
+  it('turns schedule.fire into a linked job and command.run with the paths; job reports move it once', async () => {
+    const { hostId, agentToken } = await enroll('fire-host');
+    const s = await gqlOk(server.url, `mutation { createSchedule(input:{ hostId:"${hostId}", kind:BACKUP, cron:"*/2 * * * * *", paths:["/data","/etc"] }) { id } }`, {}, { token });
+    const scheduleId = s.createSchedule.id;
+    const a = await online(agentToken);
+    const terminal = await subscribe(server.url, token, `subscription($h:ID){ jobChanged(hostId:$h){ id status } }`, { h: hostId });
+    a.send('schedule.fire', { scheduleId, scheduledAt: new Date().toISOString() });
+    const run = await a.next('command.run');
+    expect(run.payload).toMatchObject({ kind: 'backup', args: ['/data', '/etc'], scheduleId });
+    const jobId = run.payload.jobId;
+    expect((await jobsOf(hostId)).edges[0].node).toMatchObject({ id: jobId, kind: 'BACKUP', status: 'QUEUED', actor: 'schedule', schedule: { id: scheduleId } });
+    a.send('job.started', { jobId, startedAt: new Date().toISOString() });
+    a.send('job.progress', { jobId, percent: 50 });
+    const finished = { jobId, status: 'succeeded', finishedAt: new Date().toISOString(), exitCode: 0, summary: { snapshotId: 'abc123', filesNew: 3, filesChanged: 0, bytesAdded: 10, totalBytes: 100, durationMs: 5 } };
+    for (let i = 0; i < 3; i++) a.send('job.finished', finished);
+    a.send('heartbeat', {});
+    await waitFor(async () => (await jobsOf(hostId)).edges[0].node.status === 'SUCCEEDED');
+    // another frame after the repeats, so every repeat was handled before we count
+    a.send('job.started', { jobId, startedAt: new Date().toISOString() });
+    await waitFor(() => terminal.events.filter((e: any) => e.jobChanged.status === 'SUCCEEDED').length >= 1);
+    a.send('heartbeat', {});
+    const audit = await gqlOk(server.url, `{ auditLog(targetId:"${jobId}") { edges { node { actor action } } } }`, {}, { token });
+    expect(audit.auditLog.edges.map((e: any) => e.node)).toEqual([{ actor: 'schedule', action: 'job.run' }]);
+    expect(terminal.events.map((e: any) => e.jobChanged.status)).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
+    expect((await jobsOf(hostId)).edges[0].node.summary).toMatchObject({ snapshotId: 'abc123' });
+    const h = await gqlOk(server.url, `{ host(id:"${hostId}") { lastBackupAt lastBackupStatus } }`, {}, { token });
+    expect(h.host.lastBackupStatus).toBe('SUCCEEDED');
+    expect(h.host.lastBackupAt).not.toBeNull();
+    await terminal.dispose();
+  });
+
+  it('ignores a fire for another host\'s or a disabled schedule', async () => {
+    const other = await enroll('other-host');
+    const s = await gqlOk(server.url, `mutation { createSchedule(input:{ hostId:"${other.hostId}", kind:CHECK, cron:"0 3 * * *" }) { id } }`, {}, { token });
+    const { hostId, agentToken } = await enroll('thief-host');
+    const a = await online(agentToken);
+    a.send('schedule.fire', { scheduleId: s.createSchedule.id, scheduledAt: new Date().toISOString() });
+    a.send('schedule.fire', { scheduleId: 'no-such-schedule', scheduledAt: new Date().toISOString() });
+    a.send('heartbeat', {});
+    const own = await gqlOk(server.url, `mutation { createSchedule(input:{ hostId:"${hostId}", kind:CHECK, cron:"0 3 * * *", enabled:false }) { id } }`, {}, { token });
+    a.send('schedule.fire', { scheduleId: own.createSchedule.id, scheduledAt: new Date().toISOString() });
+    await a.next('schedule.set', 2);
+    expect((await jobsOf(hostId)).totalCount).toBe(0);
+    expect((await jobsOf(other.hostId)).totalCount).toBe(0);
+    expect(a.of('command.run')).toHaveLength(0);
+  });
+
+  it('parks a job whose socket died between fire and dispatch and delivers it on reconnect', async () => {
+    const { hostId, agentToken } = await enroll('pending-host');
+    const s = await gqlOk(server.url, `mutation { createSchedule(input:{ hostId:"${hostId}", kind:CHECK, cron:"0 3 * * *" }) { id } }`, {}, { token });
+    const a = await online(agentToken);
+    a.send('schedule.fire', { scheduleId: s.createSchedule.id, scheduledAt: new Date().toISOString() });
+    a.terminate();
+    await waitFor(async () => (await jobsOf(hostId)).totalCount === 1);
+    await waitFor(async () => (await hostQuery(hostId)).status === 'OFFLINE');
+    const back = await online(agentToken);
+    const run = await back.next('command.run');
+    expect(run.payload).toMatchObject({ kind: 'check', scheduleId: s.createSchedule.id, jobId: (await jobsOf(hostId)).edges[0].node.id });
+  });
+
+  it('queues runJob for an offline host and sends it on the next hello', async () => {
+    const { hostId, agentToken } = await enroll('runjob-host');
+    const job = await gqlOk(server.url, `mutation { runJob(hostId:"${hostId}", kind:CHECK) { id status actor } }`, {}, { token });
+    expect(job.runJob).toMatchObject({ status: 'QUEUED', actor: 'user' });
+    const a = await online(agentToken);
+    expect((await a.next('command.run')).payload).toMatchObject({ jobId: job.runJob.id, kind: 'check', args: [] });
+    // online: sent at once
+    const now = await gqlOk(server.url, `mutation { runJob(hostId:"${hostId}", kind:PRUNE) { id } }`, {}, { token });
+    expect((await a.next('command.run', 2)).payload).toMatchObject({ jobId: now.runJob.id, kind: 'prune' });
+  });
+
+  it('marks a silent host OFFLINE after the threshold and a closed socket at once, publishing hostChanged', async () => {
+    const { hostId, agentToken } = await enroll('quiet-host');
+    const changes = await subscribe(server.url, token, 'subscription { hostChanged { id status } }');
+    const a = await online(agentToken);
+    await waitFor(() => changes.events.some((e: any) => e.hostChanged.id === hostId && e.hostChanged.status === 'ONLINE'));
+    // stop sending frames (the socket stays open): the sweeper notices
+    await waitFor(() => changes.events.some((e: any) => e.hostChanged.id === hostId && e.hostChanged.status === 'OFFLINE'), { timeoutMs: 15_000 });
+    expect((await hostQuery(hostId)).status).toBe('OFFLINE');
+    // a frame brings it back; closing the socket takes it offline immediately
+    a.send('heartbeat', {});
+    await waitFor(async () => (await hostQuery(hostId)).status === 'ONLINE');
+    a.close();
+    await waitFor(async () => (await hostQuery(hostId)).status === 'OFFLINE', { timeoutMs: 3000 });
+    await changes.dispose();
+  });
+});
