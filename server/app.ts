@@ -29,6 +29,8 @@ import { createCatchUp } from './engine/catch-up.ts';
 import { startTimers, type Timers } from './engine/timers.ts';
 import { createAgentEndpoint } from './agents/endpoint.ts';
 import { sendScheduleSet } from './agents/handlers.ts';
+import { createHttpClient } from './channels/http-client.ts';
+import { createNotifier, type Notifier } from './channels/notifier.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -87,10 +89,25 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     onTransition: async (tx, alert, event, actor, now) => {
       await enqueueAlertNotifications(tx, alert, event, now, config.baseUrl);
       const logged = await events.record(tx, alertEventInput(alert, event, actor), now);
-      return () => events.publish([logged]);
+      return () => {
+        events.publish([logged]);
+        notifier.dispatcher.wake();
+      };
     },
   });
   const channels = createChannels({ db, clock, box, allow });
+  const http = createHttpClient(allow);
+  const notifier: Notifier = createNotifier({
+    db,
+    clock,
+    log,
+    http,
+    channels,
+    allow,
+    baseUrl: config.baseUrl,
+    timeoutMs: config.deliveryTimeoutSeconds * 1000,
+    retryBaseMs: config.deliveryRetryBaseMs,
+  });
   const jobs = createJobs({ db, clock, log, pubsub, agents: () => agents });
   const engine = createEngine({
     db,
@@ -144,6 +161,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     engine,
     presence,
     catchUp,
+    notifier,
   };
 
   await ensureFirstAdmin({ db, clock, log, sessionHours: config.sessionHours }, config.adminPassword, opts.announce ?? ((line) => process.stdout.write(line + '\n')));
@@ -176,6 +194,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       });
       const port = (server.address() as AddressInfo).port;
       const url = `http://127.0.0.1:${port}`;
+      await notifier.dispatcher.start({ soleInstance: database.provider === 'sqlite' });
       timers = startTimers(
         [
           { name: 'offline-sweeper', everyMs: config.sweepSeconds * 1000, run: (now) => presence.sweep(now) },
@@ -193,6 +212,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       await timers?.stop();
       await endpoint.close();
       await engine.drained();
+      await notifier.dispatcher.stop();
+      http.close();
       await graphql.close();
       server.closeAllConnections();
       await database.close();

@@ -30,6 +30,8 @@ const EnvSchema = z.object({
   VIGIL_LOGSCAN_RATE: z.coerce.number().positive().default(20),
   VIGIL_LOGSCAN_BURST: z.coerce.number().int().positive().default(100),
   VIGIL_INSTANCE_ID: z.string().min(1).optional(),
+  VIGIL_DELIVERY_TIMEOUT_SECONDS: seconds(10),
+  VIGIL_DELIVERY_RETRY_BASE_MS: z.coerce.number().int().min(10).default(1000),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -58,6 +60,8 @@ export interface Config {
   logscanRate: number;
   logscanBurst: number;
   instanceId?: string;
+  deliveryTimeoutSeconds: number;
+  deliveryRetryBaseMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -96,5 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logscanRate: e.VIGIL_LOGSCAN_RATE,
     logscanBurst: e.VIGIL_LOGSCAN_BURST,
     instanceId: e.VIGIL_INSTANCE_ID,
+    deliveryTimeoutSeconds: e.VIGIL_DELIVERY_TIMEOUT_SECONDS,
+    deliveryRetryBaseMs: e.VIGIL_DELIVERY_RETRY_BASE_MS,
   };
 }

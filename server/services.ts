@@ -18,6 +18,7 @@ import type { JobsService } from './jobs/jobs.ts';
 import type { Engine } from './engine/engine.ts';
 import type { Presence } from './hosts/presence.ts';
 import type { CatchUp } from './engine/catch-up.ts';
+import type { Notifier } from './channels/notifier.ts';
 
 /** Everything the entry points (GraphQL, the agent endpoint, timers) call into. */
 export interface Services {
@@ -42,4 +43,5 @@ export interface Services {
   engine: Engine;
   presence: Presence;
   catchUp: CatchUp;
+  notifier: Notifier;
 }

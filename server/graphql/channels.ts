@@ -234,4 +234,13 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }), confirmName: t.arg.string({ required: true }) },
     resolve: (_root, args, ctx) => ctx.services.channels.remove(admin(ctx), String(args.id), args.confirmName),
   }),
+  testChannel: t.prismaField({
+    type: 'Delivery',
+    description: 'send a synthetic alert.test through the channel once (no retry) and return the attempt',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_q, _root, args, ctx) => {
+      admin(ctx);
+      return ctx.services.notifier.testChannel(String(args.id));
+    },
+  }),
 }));

@@ -1,0 +1,238 @@
+import type { Db } from '../db.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import type { OutboxItem } from '../../prisma/generated/sqlite/client.ts';
+import { newId } from '../ids.ts';
+import type { HttpClient } from './http-client.ts';
+import type { NotificationPayload, SendResult } from './define.ts';
+import { nextDelayMs, withinBudget } from './backoff.ts';
+
+/**
+ * The durable outbox dispatcher. Rows are written in the transaction that
+ * caused them; here each target (a channel or a trigger) gets its own loop, so
+ * a slow or hanging receiver only ever delays itself. A loop:
+ * 1. claims due rows with a lease (compare-and-set on leaseUntil, so every
+ *    instance claims each row once and a dead claimer's rows come back);
+ * 2. sends them through the keep-alive pool with a congestion window: one
+ *    request in flight at first, one more per success (slow start, so a healthy
+ *    receiver soon takes many at once), halved on a retryable failure - a hung
+ *    receiver holds one request, not the whole queue;
+ * 3. records every attempt as a Delivery and settles the rows: done, retry
+ *    later (5xx, 429 with Retry-After, network errors; 24 h budget), or dead.
+ */
+export interface SendOutcome extends SendResult {
+  latencyMs: number;
+}
+
+/** How to send one row of a target; returns null when the target no longer exists. */
+export type TargetSender = (row: OutboxItem) => Promise<SendResult>;
+
+export interface DispatcherDeps {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  http: HttpClient;
+  /** resolves a row to the function that sends it (channel kind or trigger webhook) */
+  senderFor(row: OutboxItem): Promise<TargetSender | null>;
+  /** bookkeeping on the target after a batch (lastFiredAt, failure state) */
+  onSettled?(target: { channelId: string | null; triggerId: string | null }, results: Array<{ ok: boolean; error?: string; at: Date }>): Promise<void>;
+  timeoutMs?: number;
+  retryBaseMs?: number;
+  claimBatch?: number;
+  pollMs?: number;
+}
+
+type TargetKey = string;
+const keyOf = (r: { channelId: string | null; triggerId: string | null }): TargetKey => (r.channelId ? `c:${r.channelId}` : `t:${r.triggerId}`);
+const whereTarget = (key: TargetKey) => (key.startsWith('c:') ? { channelId: key.slice(2) } : { triggerId: key.slice(2) });
+
+export function createDispatcher(deps: DispatcherDeps) {
+  const { db, clock, log } = deps;
+  const timeoutMs = deps.timeoutMs ?? 10_000;
+  const leaseMs = timeoutMs + 5_000;
+  const maxWindow = deps.claimBatch ?? 128;
+  const loops = new Map<TargetKey, Promise<void>>();
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let wakeQueued = false;
+
+  async function claim(key: TargetKey, now: Date, limit: number): Promise<OutboxItem[]> {
+    const due = { ...whereTarget(key), status: 'pending', nextAttemptAt: { lte: now }, OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] };
+    const candidates = await db.outboxItem.findMany({ where: due, orderBy: { nextAttemptAt: 'asc' }, take: limit, select: { id: true } });
+    if (candidates.length === 0) return [];
+    const token = newId();
+    // The lease condition is re-checked in the update: of two claimers, one wins each row.
+    await db.outboxItem.updateMany({ where: { ...due, id: { in: candidates.map((c) => c.id) } }, data: { claimedBy: token, leaseUntil: new Date(now.getTime() + leaseMs) } });
+    return db.outboxItem.findMany({ where: { claimedBy: token }, orderBy: { nextAttemptAt: 'asc' } });
+  }
+
+  async function sendOne(row: OutboxItem, sender: TargetSender | null): Promise<SendOutcome> {
+    const started = performance.now();
+    if (!sender) return { ok: false, retry: false, error: 'the channel or trigger no longer exists', latencyMs: 0 };
+    try {
+      const r = await sender(row);
+      return { ...r, latencyMs: Math.round(performance.now() - started) };
+    } catch (err) {
+      return { ok: false, retry: false, error: (err as Error).message, latencyMs: Math.round(performance.now() - started) };
+    }
+  }
+
+  /** settle records the attempts of one batch and moves each row on, in one transaction. */
+  async function settle(rows: OutboxItem[], outcomes: SendOutcome[]): Promise<void> {
+    const now = clock.now();
+    const done: string[] = [];
+    const later: Array<{ id: string; data: object }> = [];
+    const deliveries = rows.map((row, i) => {
+      const o = outcomes[i]!;
+      const attempt = row.attempts + 1;
+      const first = row.firstAttemptAt ?? now;
+      if (o.ok) done.push(row.id);
+      else {
+        const nextAt = new Date(now.getTime() + nextDelayMs(attempt, deps.retryBaseMs ?? 1000, o.retryAfterMs));
+        const retry = o.retry && withinBudget(first, nextAt);
+        later.push({
+          id: row.id,
+          data: retry
+            ? { attempts: attempt, firstAttemptAt: first, nextAttemptAt: nextAt, claimedBy: null, leaseUntil: null, lastError: o.error ?? null }
+            : { attempts: attempt, firstAttemptAt: first, status: 'dead', claimedBy: null, leaseUntil: null, lastError: o.error ?? null },
+        });
+      }
+      return {
+        id: newId(),
+        outboxId: row.id,
+        channelId: row.channelId,
+        triggerId: row.triggerId,
+        alertId: row.alertId,
+        eventId: row.eventId,
+        event: row.event,
+        ok: o.ok,
+        statusCode: o.statusCode ?? null,
+        latencyMs: o.latencyMs,
+        error: o.ok ? null : (o.error ?? 'failed'),
+        firedAt: now,
+        attempt,
+      };
+    });
+    await db.$transaction(async (tx) => {
+      await tx.delivery.createMany({ data: deliveries });
+      if (done.length) await tx.outboxItem.updateMany({ where: { id: { in: done } }, data: { status: 'done', claimedBy: null, leaseUntil: null, lastError: null } });
+      for (const l of later) await tx.outboxItem.update({ where: { id: l.id }, data: l.data });
+    });
+    await deps.onSettled?.(rows[0]!, outcomes.map((o) => ({ ok: o.ok, error: o.error, at: now }))).catch((err) => log.warn('delivery bookkeeping failed', { error: err }));
+  }
+
+  async function runLoop(key: TargetKey): Promise<void> {
+    let window = 1;
+    let sender: TargetSender | null | undefined;
+    const inFlight = new Set<Promise<void>>();
+    const finished: Array<[OutboxItem, SendOutcome]> = [];
+    const flush = async () => {
+      if (finished.length === 0) return;
+      const batch = finished.splice(0);
+      await settle(batch.map((b) => b[0]), batch.map((b) => b[1]));
+    };
+    while (!stopped) {
+      const free = window - inFlight.size;
+      const rows = free > 0 ? await claim(key, clock.now(), free) : [];
+      if (rows.length === 0 && inFlight.size === 0) break;
+      if (sender === undefined && rows.length > 0) sender = await deps.senderFor(rows[0]!);
+      for (const row of rows) {
+        const p: Promise<void> = sendOne(row, sender ?? null).then((outcome) => {
+          if (outcome.ok) window = Math.min(maxWindow, window + 1);
+          else if (outcome.retry) window = Math.max(1, Math.floor(window / 2));
+          finished.push([row, outcome]);
+        });
+        inFlight.add(p);
+        void p.finally(() => inFlight.delete(p));
+      }
+      // Keep filling while there is room; otherwise wait for a slot, and settle what finished.
+      if (rows.length > 0 && inFlight.size < window) continue;
+      if (inFlight.size > 0) await Promise.race(inFlight);
+      if (finished.length >= 32 || inFlight.size === 0) await flush();
+    }
+    await Promise.all(inFlight);
+    await flush();
+  }
+
+  function ensureLoop(key: TargetKey) {
+    if (loops.has(key) || stopped) return;
+    const p = runLoop(key)
+      .catch((err) => log.error('delivery loop failed', { target: key, error: err }))
+      .finally(() => {
+        loops.delete(key);
+      });
+    loops.set(key, p);
+  }
+
+  /** scan starts a loop for every target with due rows. */
+  async function scan(): Promise<void> {
+    if (stopped) return;
+    const now = clock.now();
+    const targets = await db.outboxItem.findMany({
+      where: { status: 'pending', nextAttemptAt: { lte: now }, OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
+      distinct: ['channelId', 'triggerId'],
+      select: { channelId: true, triggerId: true },
+    });
+    for (const t of targets) ensureLoop(keyOf(t));
+  }
+
+  /** untilNextDue: how long until the earliest retry comes due (to wake for it rather than wait a full poll). */
+  async function untilNextDue(): Promise<number> {
+    const next = await db.outboxItem.findFirst({ where: { status: 'pending' }, orderBy: { nextAttemptAt: 'asc' }, select: { nextAttemptAt: true } });
+    return next ? Math.max(10, next.nextAttemptAt.getTime() - clock.now().getTime()) : Infinity;
+  }
+
+  function schedule(ms: number) {
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      void scan()
+        .then(untilNextDue)
+        .catch((err) => {
+          log.error('outbox scan failed', { error: err });
+          return Infinity;
+        })
+        .then((dueIn) => schedule(Math.min(deps.pollMs ?? 1000, dueIn)));
+    }, ms);
+  }
+
+  return {
+    /**
+     * start polls for due rows; a restart picks up every unfinished row. With
+     * `soleInstance` (SQLite: one process owns the database) the leases of a
+     * crashed predecessor are released at once instead of waiting for them to expire.
+     */
+    async start(opts: { soleInstance?: boolean } = {}) {
+      stopped = false;
+      if (opts.soleInstance) await db.outboxItem.updateMany({ where: { status: 'pending', leaseUntil: { not: null } }, data: { leaseUntil: null, claimedBy: null } });
+      schedule(0);
+    },
+
+    /** wake looks for new rows now (called after a commit that wrote outbox rows). */
+    wake() {
+      if (wakeQueued || stopped) return;
+      wakeQueued = true;
+      setImmediate(() => {
+        wakeQueued = false;
+        void scan().catch((err) => log.error('outbox scan failed', { error: err }));
+      });
+    },
+
+    /** sendNow delivers a synthetic payload once, without the outbox (testChannel); the caller records it. */
+    sendOne,
+
+    get activeTargets() {
+      return loops.size;
+    },
+
+    /** stop finishes the batches in flight and stops claiming. */
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await Promise.all(loops.values());
+    },
+  };
+}
+
+export type Dispatcher = ReturnType<typeof createDispatcher>;
+export type { NotificationPayload };

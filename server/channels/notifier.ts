@@ -1,0 +1,136 @@
+import type { Db } from '../db.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import type { AllowList } from '../security/ssrf.ts';
+import { targetProblem } from '../security/ssrf.ts';
+import { newId } from '../ids.ts';
+import type { Delivery, NotificationChannel, OutboxItem } from '../../prisma/generated/sqlite/client.ts';
+import { channelKind } from './index.ts';
+import type { ChannelsService } from './channels.ts';
+import type { NotificationPayload, SendContext } from './define.ts';
+import { createDispatcher, type Dispatcher, type TargetSender } from './dispatcher.ts';
+import type { HttpClient } from './http-client.ts';
+
+/**
+ * Notifications: wires the channel kinds into the outbox dispatcher, keeps each
+ * channel's delivery state (lastFiredAt, last error, consecutive failures) and
+ * sends the synthetic `alert.test` of "send test".
+ */
+export interface NotifierDeps {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  http: HttpClient;
+  channels: ChannelsService;
+  allow: AllowList;
+  baseUrl: string;
+  timeoutMs?: number;
+  retryBaseMs?: number;
+  /** how trigger rows are sent (event triggers plug in here) */
+  triggerSender?(row: OutboxItem): Promise<TargetSender | null>;
+  onTriggerSettled?(triggerId: string, anyOk: boolean, at: Date): Promise<void>;
+}
+
+export function createNotifier(deps: NotifierDeps) {
+  const { db, clock, log, channels } = deps;
+  const timeoutMs = deps.timeoutMs ?? 10_000;
+  const ctx: SendContext = { baseUrl: deps.baseUrl, timeoutMs, http: deps.http };
+
+  /** channelSender decrypts the channel's config once per batch and sends with its kind. */
+  function channelSender(channel: NotificationChannel): TargetSender {
+    const def = channelKind(channel.kind);
+    let config: Record<string, unknown> | null = null;
+    let problem: string | null = null;
+    try {
+      config = channels.readConfig(channel);
+    } catch (err) {
+      problem = (err as Error).message;
+    }
+    return async (row) => {
+      if (!def) return { ok: false, retry: false, error: `unknown channel kind ${channel.kind}` };
+      if (!config) return { ok: false, retry: false, error: problem ?? 'unreadable configuration' };
+      // SMTP connects without the HTTP agent's guard: check its host here, every time.
+      if (channel.kind === 'smtp') {
+        const refused = await targetProblem(String(config.host), deps.allow);
+        if (refused) return { ok: false, retry: false, error: `refused by the SSRF guard: ${refused}` };
+      }
+      return def.send(ctx, config, JSON.parse(row.payload) as NotificationPayload);
+    };
+  }
+
+  /** recordChannelState folds a batch of attempts into the channel's state. */
+  async function recordChannelState(channelId: string, results: Array<{ ok: boolean; error?: string; at: Date }>) {
+    const lastOk = results.map((r) => r.ok).lastIndexOf(true);
+    const trailingFailures = results.length - 1 - lastOk;
+    const last = results[results.length - 1]!;
+    await db.notificationChannel.updateMany({
+      where: { id: channelId },
+      data:
+        trailingFailures === 0
+          ? { lastFiredAt: last.at, lastError: null, lastErrorAt: null, failureCount: 0 }
+          : {
+              ...(lastOk >= 0 ? { lastFiredAt: results[lastOk]!.at, failureCount: trailingFailures } : { failureCount: { increment: trailingFailures } }),
+              lastError: last.error ?? 'failed',
+              lastErrorAt: last.at,
+            },
+    });
+  }
+
+  const dispatcher: Dispatcher = createDispatcher({
+    db,
+    clock,
+    log: log.child({ component: 'dispatcher' }),
+    http: deps.http,
+    timeoutMs,
+    retryBaseMs: deps.retryBaseMs,
+    async senderFor(row) {
+      if (row.triggerId) return deps.triggerSender?.(row) ?? null;
+      const channel = row.channelId ? await db.notificationChannel.findUnique({ where: { id: row.channelId } }) : null;
+      return channel ? channelSender(channel) : null;
+    },
+    async onSettled(target, results) {
+      if (target.channelId) await recordChannelState(target.channelId, results);
+      else if (target.triggerId) await deps.onTriggerSettled?.(target.triggerId, results.some((r) => r.ok), results[results.length - 1]!.at);
+    },
+  });
+
+  return {
+    dispatcher,
+
+    /** testChannel sends a synthetic alert.test through the real channel once (no retry) and returns its Delivery. */
+    async testChannel(channelId: string): Promise<Delivery> {
+      const channel = await channels.load(channelId);
+      const now = clock.now();
+      const payload: NotificationPayload = {
+        event: 'alert.test',
+        alertId: `test-${newId()}`,
+        severity: 'info',
+        kind: 'test',
+        hostId: 'test-host',
+        hostName: 'vigil-test',
+        message: `Test notification from Vigil for channel "${channel.name}"`,
+        raisedAt: now.toISOString(),
+        link: `${deps.baseUrl}/settings/notifications`,
+      };
+      const row = { id: newId(), payload: JSON.stringify(payload) } as OutboxItem;
+      const outcome = await dispatcher.sendOne(row, channelSender(channel));
+      const delivery = await db.delivery.create({
+        data: {
+          id: newId(),
+          channelId,
+          event: 'alert.test',
+          ok: outcome.ok,
+          statusCode: outcome.statusCode ?? null,
+          latencyMs: outcome.latencyMs,
+          error: outcome.ok ? null : (outcome.error ?? 'failed'),
+          firedAt: now,
+          attempt: 1,
+        },
+      });
+      await recordChannelState(channelId, [{ ok: outcome.ok, error: outcome.error, at: now }]);
+      return delivery;
+    },
+  };
+}
+
+export type Notifier = ReturnType<typeof createNotifier>;

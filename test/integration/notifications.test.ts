@@ -1,0 +1,262 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, testDatabase, TEST_PROVIDER, type ServerHandle, type TestDatabase } from '../helpers/server.ts';
+import { errorCode, fieldPaths, gql, gqlOk, login, tokenFor } from '../helpers/gql.ts';
+import { TestAgent } from '../helpers/agent-client.ts';
+import { startSink, type Sink } from '../helpers/sink.ts';
+import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
+import { subscribe } from '../helpers/subscribe.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+/** Alerts raised by real agent reports, delivered to real receivers. */
+const BASE_URL = 'https://vigil.example.com';
+let db: TestDatabase;
+let server: ServerHandle;
+let token: string;
+let sink: Sink;
+let smtp: TestSmtp;
+const agents: TestAgent[] = [];
+
+beforeAll(async () => {
+  db = await testDatabase();
+  [sink, smtp] = await Promise.all([startSink(), startSmtp()]);
+  server = await startServer({
+    // only 127.0.0.1 is allowed: ::1, link-local and the like stay refused
+    env: { ...db.env, VIGIL_BASE_URL: BASE_URL, VIGIL_ALLOW_PRIVATE_TARGETS: '127.0.0.1', VIGIL_DELIVERY_RETRY_BASE_MS: '50' },
+  });
+  token = await tokenFor(server.url, 'ADMIN', await login(server.url));
+});
+afterAll(async () => {
+  for (const a of agents) a.terminate();
+  await server?.stop();
+  await Promise.all([sink?.close(), smtp?.close(), db?.dispose()]);
+});
+
+const q = <T = any>(query: string, variables: Record<string, unknown> = {}) => gqlOk<T>(server.url, query, variables, { token });
+
+async function channel(input: Record<string, unknown>): Promise<string> {
+  return (await q('mutation($i:ChannelInput!){ createChannel(input:$i){ id } }', { i: input })).createChannel.id;
+}
+async function disable(id: string) {
+  await q('mutation($id:ID!){ updateChannel(id:$id, input:{ enabled:false }){ id } }', { id });
+}
+
+/** A host with an agent online, and a way to make its jobs end as we like. */
+async function fleetHost(name: string) {
+  const d = await q('mutation($n:String!){ enrollHost(input:{ name:$n }){ agentToken host { id } } }', { n: name });
+  const agent = await TestAgent.online(server.url, d.enrollHost.agentToken);
+  agents.push(agent);
+  const hostId: string = d.enrollHost.host.id;
+  let runs = 0;
+  return {
+    hostId,
+    agent,
+    async schedule(kind = 'BACKUP') {
+      return (await q(`mutation($h:ID!){ createSchedule(input:{ hostId:$h, kind:${kind}, cron:"0 2 * * *", paths:["/srv"], retention:{ keepLast: 3 } }){ id } }`, { h: hostId })).createSchedule.id as string;
+    },
+    /** run a job of `kind` (via runJob) and report it finished with `status` */
+    async finish(kind: string, status: 'succeeded' | 'failed' | 'cancelled', scheduleId?: string, error = 'Fatal: unable to open config file: Stat: stat /repo/config: no such file or directory') {
+      const job = await q(`mutation($h:ID!,$s:ID){ runJob(hostId:$h, kind:${kind}, scheduleId:$s){ id } }`, { h: hostId, s: scheduleId ?? null });
+      runs++;
+      await agent.next('command.run', runs);
+      agent.send('job.finished', { jobId: job.runJob.id, status, finishedAt: new Date().toISOString(), exitCode: status === 'failed' ? 1 : 0, ...(status === 'failed' ? { error } : {}) });
+      await waitFor(async () => (await q(`{ job(id:"${job.runJob.id}"){ status } }`)).job.status !== 'QUEUED');
+      return job.runJob.id as string;
+    },
+  };
+}
+
+const alertsOf = (hostId: string) =>
+  q(`{ alerts(filter:{ hostId:"${hostId}" }) { edges { node { id kind severity status message dedupKey occurrences createdAt host { name } deliveries { event ok } } } } }`).then((d) => d.alerts.edges.map((e: any) => e.node));
+
+describe(`notifications on ${TEST_PROVIDER}`, () => {
+  it('a failed backup reported by an agent POSTs exactly one webhook with the documented envelope; a repeat only touches', async () => {
+    sink.requests.length = 0;
+    const hook = await channel({ name: 'ops-hook', webhook: { url: `${sink.url}/hook`, bearerToken: 'hook-token', headerName: 'X-Vigil-Team', headerValue: 'backup-ops' } });
+    const h = await fleetHost('alfa-01');
+    const scheduleId = await h.schedule();
+    await h.finish('BACKUP', 'failed', scheduleId);
+    await waitFor(() => sink.requests.length === 1);
+    const [alert] = await alertsOf(h.hostId);
+    const req = sink.requests[0]!;
+    expect(req.method).toBe('POST');
+    expect(req.path).toBe('/hook');
+    expect(req.headers['content-type']).toBe('application/json');
+    expect(req.headers.authorization).toBe('Bearer hook-token');
+    expect(req.headers['x-vigil-team']).toBe('backup-ops');
+    expect(req.json()).toEqual({
+      event: 'alert.raised',
+      alert_id: alert.id,
+      severity: 'warning',
+      kind: 'backup_failed',
+      host_id: h.hostId,
+      host_name: 'alfa-01',
+      message: alert.message,
+      raised_at: alert.createdAt,
+      link: `${BASE_URL}/alerts/${alert.id}`,
+    });
+    expect(alert).toMatchObject({ kind: 'backup_failed', dedupKey: scheduleId, status: 'OPEN', occurrences: 1 });
+    expect(alert.message).toMatch(/unable to open config file/);
+
+    await h.finish('BACKUP', 'failed', scheduleId);
+    const [touched] = await alertsOf(h.hostId);
+    expect(touched).toMatchObject({ id: alert.id, occurrences: 2 });
+    expect(touched.deliveries).toEqual([{ event: 'alert.raised', ok: true }]);
+    expect(sink.requests).toHaveLength(1);
+    await disable(hook);
+  });
+
+  it('resolves on success (notified), then raises a fresh alert; run-now backups use the "manual" key', async () => {
+    sink.requests.length = 0;
+    const hook = await channel({ name: 'resolve-hook', webhook: { url: `${sink.url}/resolve` } });
+    const h = await fleetHost('bravo-02');
+    const scheduleId = await h.schedule();
+    await h.finish('BACKUP', 'failed', scheduleId);
+    await h.finish('BACKUP', 'succeeded', scheduleId);
+    await waitFor(() => sink.requests.length === 2);
+    expect(sink.requests.map((r) => r.json().event)).toEqual(['alert.raised', 'alert.resolved']);
+    const [first] = await alertsOf(h.hostId);
+    expect(first).toMatchObject({ status: 'RESOLVED' });
+    await h.finish('BACKUP', 'failed', scheduleId);
+    const after = await alertsOf(h.hostId);
+    expect(after).toHaveLength(2);
+    expect(after[0]).toMatchObject({ status: 'OPEN', occurrences: 1 });
+    expect(after[0].id).not.toBe(first.id);
+    await h.finish('BACKUP', 'failed');
+    expect((await alertsOf(h.hostId)).map((a: any) => a.dedupKey)).toContain('manual');
+    await disable(hook);
+  });
+
+  it('maps forget/prune/check failures to their rules (check is critical) and raises nothing for cancelled, unlock or init', async () => {
+    const h = await fleetHost('charlie-03');
+    const forget = await h.schedule('FORGET');
+    await h.finish('FORGET', 'failed', forget);
+    await h.finish('PRUNE', 'failed');
+    await h.finish('CHECK', 'failed');
+    await h.finish('UNLOCK', 'failed');
+    await h.finish('INIT', 'failed');
+    await h.finish('BACKUP', 'cancelled', await h.schedule());
+    const alerts = await alertsOf(h.hostId);
+    expect(alerts.map((a: any) => [a.kind, a.severity, a.dedupKey]).sort()).toEqual([
+      ['check_failed', 'CRITICAL', ''],
+      ['forget_failed', 'WARNING', ''],
+      ['prune_failed', 'WARNING', ''],
+    ]);
+    await h.finish('CHECK', 'succeeded');
+    expect((await alertsOf(h.hostId)).find((a: any) => a.kind === 'check_failed').status).toBe('RESOLVED');
+  });
+
+  it('retries a 500 until it succeeds (one arrival, four attempts) and never retries a 400', async () => {
+    sink.requests.length = 0;
+    sink.script.push({ status: 500 }, { status: 503 }, { status: 500 });
+    const hook = await channel({ name: 'flaky-hook', webhook: { url: `${sink.url}/flaky` } });
+    const h = await fleetHost('delta-04');
+    await h.finish('CHECK', 'failed');
+    const [alert] = await alertsOf(h.hostId);
+    const attempts = await waitFor(async () => {
+      const d = (await q(`{ deliveries(alertId:"${alert.id}") { edges { node { ok statusCode attempt error } } } }`)).deliveries.edges.map((e: any) => e.node);
+      return d.length === 4 ? d : null;
+    });
+    expect(attempts.map((d: any) => [d.attempt, d.ok, d.statusCode]).sort()).toEqual([[1, false, 500], [2, false, 503], [3, false, 500], [4, true, 200]]);
+    expect(sink.requests).toHaveLength(4);
+    expect((await q(`{ channel(id:"${hook}") { lastFiredAt failureCount lastError } }`)).channel).toMatchObject({ failureCount: 0, lastError: null, lastFiredAt: expect.any(String) });
+
+    sink.requests.length = 0;
+    sink.script.push({ status: 400 });
+    await h.finish('PRUNE', 'failed');
+    const prune = (await alertsOf(h.hostId)).find((a: any) => a.kind === 'prune_failed');
+    const d = await waitFor(async () => (await q(`{ deliveries(alertId:"${prune.id}") { edges { node { ok statusCode error } } } }`)).deliveries.edges[0]?.node);
+    expect(d).toMatchObject({ ok: false, statusCode: 400, error: 'HTTP 400' });
+    // the next notification goes out (so the 400 one had its chance to be retried, and was not)
+    await h.finish('PRUNE', 'succeeded');
+    await waitFor(() => sink.requests.some((r) => r.json().event === 'alert.resolved'));
+    expect(sink.requests.filter((r) => r.json().event === 'alert.raised')).toHaveLength(1);
+    expect((await q(`{ channel(id:"${hook}") { failureCount lastError } }`)).channel).toMatchObject({ failureCount: 0 });
+    await disable(hook);
+  });
+
+  it('mails through a real SMTP server (STARTTLS, AUTH PLAIN) with the exact subject and Message-ID', async () => {
+    const mail = await channel({ name: 'ops-mail', smtp: { host: '127.0.0.1', port: smtp.port, encryption: 'STARTTLS', username: 'vigil', password: 'smtp-pass', from: 'Vigil <vigil@example.com>', to: 'ops@example.com' } });
+    const h = await fleetHost('echo-05');
+    await h.finish('CHECK', 'failed');
+    const [alert] = await alertsOf(h.hostId);
+    const m = await waitFor(() => smtp.mails.find((x) => x.header('Message-ID') === `<${alert.id}@vigil.example.com>`));
+    expect(m.secure).toBe(true);
+    expect(m.auth?.username).toBe('vigil');
+    expect(m.from).toBe('vigil@example.com');
+    expect(m.to).toEqual(['ops@example.com']);
+    expect(m.header('Subject')).toBe('[vigil] [critical] echo-05: check_failed');
+    expect(m.body()).toContain(alert.message);
+    expect(m.body()).toContain(`${BASE_URL}/alerts/${alert.id}`);
+    await disable(mail);
+  });
+
+  it('posts to ntfy with Title, Tags, Click, Priority and the bearer token', async () => {
+    sink.requests.length = 0;
+    const ntfy = await channel({ name: 'ops-ntfy', ntfy: { serverUrl: sink.url, topic: 'vigil-ops', accessToken: 'tk_ntfy', defaultPriority: 'HIGH' } });
+    const h = await fleetHost('foxtrot-06');
+    await h.finish('CHECK', 'failed');
+    await h.finish('PRUNE', 'failed');
+    await waitFor(() => sink.requests.length === 2);
+    const [check, prune] = sink.requests;
+    const alerts = await alertsOf(h.hostId);
+    const checkAlert = alerts.find((a: any) => a.kind === 'check_failed');
+    expect(check!.path).toBe('/vigil-ops');
+    expect(check!.headers).toMatchObject({ title: '[critical] foxtrot-06 check_failed', tags: 'critical,check_failed', priority: '5', click: `${BASE_URL}/alerts/${checkAlert.id}`, authorization: 'Bearer tk_ntfy' });
+    expect(check!.body).toBe(checkAlert.message);
+    expect(prune!.headers).toMatchObject({ title: '[warning] foxtrot-06 prune_failed', priority: '4' });
+    await disable(ntfy);
+  });
+
+  it('testChannel sends alert.test through the channel and returns its Delivery', async () => {
+    sink.requests.length = 0;
+    sink.script.push({ status: 202 });
+    const hook = await channel({ name: 'test-hook', webhook: { url: `${sink.url}/test` } });
+    const d = await q(`mutation { testChannel(id:"${hook}") { ok statusCode latencyMs event attempt error channel { name lastFiredAt } } }`);
+    expect(d.testChannel).toMatchObject({ ok: true, statusCode: 202, event: 'alert.test', attempt: 1, error: null, channel: { name: 'test-hook' } });
+    expect(d.testChannel.channel.lastFiredAt).not.toBeNull();
+    expect(sink.requests).toHaveLength(1);
+    expect(sink.requests[0]!.json()).toMatchObject({ event: 'alert.test', severity: 'info' });
+    sink.script.push({ status: 500 });
+    const failed = await q(`mutation { testChannel(id:"${hook}") { ok statusCode error } }`);
+    expect(failed.testChannel).toEqual({ ok: false, statusCode: 500, error: 'HTTP 500' });
+    expect(sink.requests).toHaveLength(2); // a test send is not retried
+    await disable(hook);
+  });
+
+  it('refuses SSRF targets on save, and a redirect to loopback in the Delivery row', async () => {
+    for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[::1]:8080/', 'http://10.0.0.5/hook', 'http://[::ffff:127.0.0.1]/']) {
+      const r = await gql(server.url, 'mutation($i:ChannelInput!){ createChannel(input:$i){ id } }', { i: { name: `ssrf-${url.length}`, webhook: { url } } }, { token });
+      expect(errorCode(r), url).toBe('BAD_USER_INPUT');
+      expect(fieldPaths(r), url).toEqual(['webhook.url']);
+      expect(r.errors![0]!.message).toMatch(/must be public/);
+    }
+    sink.script.push({ status: 302, headers: { location: 'http://[::1]:9/internal' } });
+    const hook = await channel({ name: 'redirecting-hook', webhook: { url: `${sink.url}/redirect` } });
+    const d = await q(`mutation { testChannel(id:"${hook}") { ok statusCode error } }`);
+    expect(d.testChannel).toMatchObject({ ok: false, statusCode: 302 });
+    expect(d.testChannel.error).toMatch(/redirects are not followed.*\[::1\]/);
+    await disable(hook);
+  });
+
+  it('tells alertChanged subscribers RAISED, TOUCHED, ACKNOWLEDGED, RESOLVED in order', async () => {
+    const h = await fleetHost('golf-07');
+    const sub = await subscribe(server.url, token, 'subscription($f:AlertFilter){ alertChanged(filter:$f){ type alert { kind status occurrences acknowledgedBy } } }', { f: { hostId: h.hostId } });
+    const scheduleId = await h.schedule();
+    await h.finish('BACKUP', 'failed', scheduleId);
+    await h.finish('BACKUP', 'failed', scheduleId);
+    const [alert] = await alertsOf(h.hostId);
+    const operator = await tokenFor(server.url, 'OPERATOR', await login(server.url));
+    await gqlOk(server.url, `mutation { acknowledgeAlert(id:"${alert.id}") { status } }`, {}, { token: operator });
+    await gqlOk(server.url, `mutation { resolveAlert(id:"${alert.id}") { status } }`, {}, { token: operator });
+    await sub.next(4);
+    expect(sub.events.map((e: any) => [e.alertChanged.type, e.alertChanged.alert.status, e.alertChanged.alert.occurrences])).toEqual([
+      ['RAISED', 'OPEN', 1],
+      ['TOUCHED', 'OPEN', 2],
+      ['ACKNOWLEDGED', 'ACKNOWLEDGED', 2],
+      ['RESOLVED', 'RESOLVED', 2],
+    ]);
+    const audit = await q(`{ auditLog(targetId:"${alert.id}") { edges { node { action actor } } } }`);
+    expect(audit.auditLog.edges.map((e: any) => e.node.action).sort()).toEqual(['alert.acknowledge', 'alert.raise', 'alert.resolve']);
+    await sub.dispose();
+  });
+});
