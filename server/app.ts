@@ -12,14 +12,19 @@ import { noAgents, type AgentLink } from './agents/link.ts';
 import { createUsers, ensureFirstAdmin } from './users/users.ts';
 import { createHosts } from './hosts/hosts.ts';
 import { createSchedules } from './schedules/schedules.ts';
-import { createAlerts } from './alerts/alerts.ts';
+import { createAlerts, AUDIT_ACTION, type TransitionHook } from './alerts/alerts.ts';
+import { newId } from './ids.ts';
+import { COLUMNS, insertMany } from './sql.ts';
 import { createChannels } from './channels/channels.ts';
 import { enqueueAlertNotifications } from './channels/outbox.ts';
 import { createGraphQLServer } from './graphql/yoga.ts';
 import { createHttpServer } from './http/server.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createEventLog } from './triggers/events.ts';
-import { createNoopLogScanner } from './logscan/scanner.ts';
+import { createLogScanner } from './logscan/live-scanner.ts';
+import { createLogScanRules } from './logscan/rules.ts';
+import { seedBuiltinLogScanRules } from './logscan/builtins.ts';
+import { createTriggers } from './triggers/triggers.ts';
 import { alertEventInput } from './alerts/alert-events.ts';
 import type { Services } from './services.ts';
 import { createJobs } from './jobs/jobs.ts';
@@ -80,21 +85,19 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     },
   });
   const metrics = createMetrics();
-  const events = createEventLog({ db, publish: (event) => pubsub.publish('eventLogged', event) });
-  const logscan = createNoopLogScanner();
-  const alerts = createAlerts({
-    db,
-    clock,
-    pubsub,
-    onTransition: async (tx, alert, event, actor, now) => {
-      await enqueueAlertNotifications(tx, alert, event, now, config.baseUrl);
-      const logged = await events.record(tx, alertEventInput(alert, event, actor), now);
-      return () => {
-        events.publish([logged]);
-        notifier.dispatcher.wake();
-      };
-    },
-  });
+  const events = createEventLog({ provider: database.provider, pubsub, log, onDeliveriesQueued: () => notifier.dispatcher.wake() });
+  const logscan = createLogScanner({ db, events, pubsub, log, metrics, rate: config.logscanRate, burst: config.logscanBurst });
+  // Every alert transition: audit, notifications (outbox), event log - in its transaction, in bulk.
+  const onTransition: TransitionHook = async (tx, transitions, now) => {
+    await insertMany(tx, database.provider, 'AuditEntry', COLUMNS.AuditEntry, transitions.map(({ alert, event, actor }) => ({ id: newId(), actor: actor.name, actorId: actor.id ?? null, action: AUDIT_ACTION[event], targetKind: 'alert', targetId: alert.id, detail: JSON.stringify({ kind: alert.kind, hostId: alert.hostId, dedupKey: alert.dedupKey }), createdAt: now })));
+    await enqueueAlertNotifications(tx, database.provider, transitions, now, config.baseUrl);
+    const logged = await events.recordMany(tx, transitions.map(({ alert, event, actor }) => alertEventInput(alert, event, actor)), now);
+    return () => {
+      events.publish(logged);
+      notifier.dispatcher.wake();
+    };
+  };
+  const alerts = createAlerts({ db, clock, pubsub, onTransition });
   const channels = createChannels({ db, clock, box, allow });
   const http = createHttpClient(allow);
   const notifier: Notifier = createNotifier({
@@ -105,19 +108,24 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     channels,
     allow,
     baseUrl: config.baseUrl,
+    provider: database.provider,
     timeoutMs: config.deliveryTimeoutSeconds * 1000,
     retryBaseMs: config.deliveryRetryBaseMs,
+    // event triggers deliver through the same outbox, guard and retries
+    triggerSender: (row) => services.triggers.senderFor(row, { baseUrl: config.baseUrl, timeoutMs: config.deliveryTimeoutSeconds * 1000, http }),
+    onTriggerSettled: (id, anyOk, at) => services.triggers.settled(id, anyOk, at),
   });
-  const jobs = createJobs({ db, clock, log, pubsub, agents: () => agents });
   const engine = createEngine({
     db,
     clock,
     log,
     pubsub,
     alerts,
-    jobs,
+    provider: database.provider,
+    onTransition,
     thresholds: { agentOfflineFloorMs: config.agentOfflineFloorSeconds * 1000, staleAfterMs: config.staleAfterHours * 3600_000 },
   });
+  const jobs = createJobs({ db, clock, log, pubsub, agents: () => agents, finish: (hostId, report) => engine.onJobFinished(hostId, report) });
   const presence = createPresence({ db, clock, log, pubsub, events, engine: () => engine, offlineAfterSeconds: config.offlineAfterSeconds, catchUpSettleSeconds: config.catchUpSettleSeconds });
   const catchUp = createCatchUp({ db, clock, log, agents: () => agents, jobs });
   const endpoint = createAgentEndpoint({
@@ -136,6 +144,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   agents = endpoint.link;
   metrics.gauge('vigil_agents_connected', 'agent sockets connected to this instance', () => endpoint.connected);
   metrics.gauge('vigil_engine_pending_reports', 'job reports waiting for their commit', () => engine.pending);
+  metrics.gauge('vigil_engine_reports_committed', 'job reports committed since start', () => engine.committed);
 
   const services: Services = {
     config,
@@ -156,6 +165,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     channels,
     events,
     logscan,
+    triggers: createTriggers({ db, clock, box, allow, pubsub, events, baseUrl: config.baseUrl }),
+    logscanRules: createLogScanRules({ db, clock, pubsub, scanner: logscan }),
     metrics,
     jobs,
     engine,
@@ -165,6 +176,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   };
 
   await ensureFirstAdmin({ db, clock, log, sessionHours: config.sessionHours }, config.adminPassword, opts.announce ?? ((line) => process.stdout.write(line + '\n')));
+  await seedBuiltinLogScanRules(db);
 
   const graphql = createGraphQLServer(services);
   const server = createHttpServer({
@@ -213,6 +225,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       await endpoint.close();
       await engine.drained();
       await notifier.dispatcher.stop();
+      services.triggers.close();
+      logscan.close();
+      events.close();
       http.close();
       await graphql.close();
       server.closeAllConnections();

@@ -4,6 +4,7 @@ import type { PrismaClient } from '../prisma/generated/sqlite/client.ts';
 import { deployMigrations } from '../prisma/tools/migrate-engine.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
+import { serialSqlite } from './sqlite-serial.ts';
 
 /**
  * The Prisma adapter. Both generated clients expose the same model API, so the
@@ -41,7 +42,7 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'provide
 async function openSqlite(url: string): Promise<Database> {
   const { PrismaClient } = await import('../prisma/generated/sqlite/client.ts');
   const { PrismaBetterSqlite3 } = await import('@prisma/adapter-better-sqlite3');
-  const adapter = new PrismaBetterSqlite3({ url: `file:${sqlitePath(url)}`, timeout: 10_000 });
+  const adapter = serialSqlite(new PrismaBetterSqlite3({ url: `file:${sqlitePath(url)}`, timeout: 10_000 }));
   const db = new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
   // The adapter holds one connection, so these pragmas hold for every query.
   // WAL keeps synchronous=FULL unless told otherwise; NORMAL is durable across

@@ -24,6 +24,9 @@ export interface HandlerDeps {
   heartbeatSeconds: number;
 }
 
+/** job reports queued for the engine beyond which a socket waits for its own commit */
+const ENGINE_BACKLOG = 20_000;
+
 type Handlers = { [T in InboundFrame['type']]: (s: AgentSession, f: FrameOf<T>) => Promise<void> };
 
 /** sendScheduleSet pushes the host's whole schedule set with its canonical version. */
@@ -70,18 +73,21 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       deps.pubsub.publish('jobProgress', { hostId: s.hostId, ...f.payload });
     },
 
-    /** job.finished goes to the engine: one terminal transition, alert change and outbox rows in one transaction. */
+    /**
+     * job.finished goes to the engine: one terminal transition, alert change and
+     * outbox rows in one (group) transaction. The socket moves on without waiting
+     * for that commit - order is kept by the engine's queue - unless the queue is
+     * long, which slows this agent down instead of growing memory.
+     */
     async 'job.finished'(s, f) {
       const p = f.payload;
-      const outcome = await engine.onJobFinished(s.hostId, {
-        jobId: p.jobId,
-        status: p.status,
-        finishedAt: new Date(p.finishedAt),
-        exitCode: p.exitCode,
-        error: p.error,
-        summary: p.summary,
-      });
-      if (!outcome.transitioned) log.debug('job.finished ignored (repeat or unknown job)', { hostId: s.hostId, jobId: p.jobId });
+      const committed = engine
+        .onJobFinished(s.hostId, { jobId: p.jobId, status: p.status, finishedAt: new Date(p.finishedAt), exitCode: p.exitCode, error: p.error, summary: p.summary })
+        .then((outcome) => {
+          if (!outcome.transitioned) log.debug('job.finished ignored (repeat or unknown job)', { hostId: s.hostId, jobId: p.jobId });
+        })
+        .catch((err) => log.error('job.finished could not be committed', { hostId: s.hostId, jobId: p.jobId, error: err }));
+      if (engine.pending > ENGINE_BACKLOG) await committed;
     },
 
     async 'log.lines'(s, f) {

@@ -2,7 +2,7 @@ import type { Db, Tx } from '../db.ts';
 import type { Clock } from '../clock.ts';
 import type { VigilPubSub, AlertChangeType } from '../pubsub.ts';
 import { newId } from '../ids.ts';
-import { recordAudit, SYSTEM, type Actor } from '../audit/audit.ts';
+import { SYSTEM, type Actor } from '../audit/audit.ts';
 import { conflict, notFound } from '../errors.ts';
 import { inTransaction, type AfterCommit } from '../after-commit.ts';
 import type { Alert } from '../../prisma/generated/sqlite/client.ts';
@@ -26,8 +26,18 @@ export interface Finding {
   message: string;
 }
 
-/** Writes what a transition causes (outbox rows, event log) in its transaction; may return after-commit work. */
-export type TransitionHook = (tx: Tx, alert: Alert, event: AlertEvent, actor: Actor, now: Date) => Promise<(() => void) | void>;
+/** One alert transition that notifies: the alert after it, what happened, who did it. */
+export interface Transition {
+  alert: Alert;
+  event: AlertEvent;
+  actor: Actor;
+}
+
+/**
+ * Writes what transitions cause (audit, outbox rows, event log) in their
+ * transaction, in bulk; may return after-commit work.
+ */
+export type TransitionHook = (tx: Tx, transitions: Transition[], now: Date) => Promise<(() => void) | void>;
 
 export interface AlertsDeps {
   db: Db;
@@ -38,7 +48,7 @@ export interface AlertsDeps {
 
 export const STATUS_RANK = { open: 0, acknowledged: 1, resolved: 2 } as const;
 const UNRESOLVED = ['open', 'acknowledged'];
-const AUDIT_ACTION: Record<AlertEvent, string> = { 'alert.raised': 'alert.raise', 'alert.acknowledged': 'alert.acknowledge', 'alert.resolved': 'alert.resolve' };
+export const AUDIT_ACTION: Record<AlertEvent, string> = { 'alert.raised': 'alert.raise', 'alert.acknowledged': 'alert.acknowledge', 'alert.resolved': 'alert.resolve' };
 
 /** openKeyOf is the identity of an unresolved alert. */
 export function openKeyOf(hostId: string, kind: string, dedupKey: string): string {
@@ -55,8 +65,7 @@ export function createAlerts(deps: AlertsDeps) {
   const announce = (after: AfterCommit, type: AlertChangeType, alert: Alert) => after.push(() => pubsub.publish('alertChanged', { type, alert }));
 
   async function transitioned(tx: Tx, after: AfterCommit, alert: Alert, event: AlertEvent, type: AlertChangeType, actor: Actor, now: Date) {
-    await recordAudit(tx, actor, { action: AUDIT_ACTION[event], targetKind: 'alert', targetId: alert.id, detail: { kind: alert.kind, hostId: alert.hostId, dedupKey: alert.dedupKey } }, now);
-    const task = await onTransition(tx, alert, event, actor, now);
+    const task = await onTransition(tx, [{ alert, event, actor }], now);
     if (task) after.push(task);
     announce(after, type, alert);
   }

@@ -6,6 +6,7 @@ import { newId } from '../ids.ts';
 import type { HttpClient } from './http-client.ts';
 import type { NotificationPayload, SendResult } from './define.ts';
 import { nextDelayMs, withinBudget } from './backoff.ts';
+import { sqlTime, insertMany, COLUMNS, type Provider } from '../sql.ts';
 
 /**
  * The durable outbox dispatcher. Rows are written in the transaction that
@@ -29,6 +30,7 @@ export type TargetSender = (row: OutboxItem) => Promise<SendResult>;
 
 export interface DispatcherDeps {
   db: Db;
+  provider: Provider;
   clock: Clock;
   log: Logger;
   http: HttpClient;
@@ -56,14 +58,31 @@ export function createDispatcher(deps: DispatcherDeps) {
   let timer: NodeJS.Timeout | undefined;
   let wakeQueued = false;
 
+  /**
+   * claim leases up to `limit` due rows of one target in one statement. The
+   * lease condition is part of the update, so of two claimers each row goes to
+   * one; on PostgreSQL SKIP LOCKED lets instances claim side by side.
+   */
   async function claim(key: TargetKey, now: Date, limit: number): Promise<OutboxItem[]> {
-    const due = { ...whereTarget(key), status: 'pending', nextAttemptAt: { lte: now }, OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] };
-    const candidates = await db.outboxItem.findMany({ where: due, orderBy: { nextAttemptAt: 'asc' }, take: limit, select: { id: true } });
-    if (candidates.length === 0) return [];
-    const token = newId();
-    // The lease condition is re-checked in the update: of two claimers, one wins each row.
-    await db.outboxItem.updateMany({ where: { ...due, id: { in: candidates.map((c) => c.id) } }, data: { claimedBy: token, leaseUntil: new Date(now.getTime() + leaseMs) } });
-    return db.outboxItem.findMany({ where: { claimedBy: token }, orderBy: { nextAttemptAt: 'asc' } });
+    const pg = deps.provider === 'postgresql';
+    const p = (i: number, cast = '') => (pg ? `$${i}${cast}` : '?');
+    const ts = pg ? '::timestamp(3)' : '';
+    const column = key.startsWith('c:') ? '"channelId"' : '"triggerId"';
+    const sql =
+      `UPDATE "OutboxItem" SET "claimedBy" = ${p(1)}, "leaseUntil" = ${p(2, ts)} WHERE id IN (` +
+      `SELECT id FROM "OutboxItem" WHERE ${column} = ${p(3)} AND status = 'pending' AND "nextAttemptAt" <= ${p(4, ts)} ` +
+      `AND ("leaseUntil" IS NULL OR "leaseUntil" < ${p(5, ts)}) ORDER BY "nextAttemptAt" LIMIT ${p(6, pg ? '::int' : '')}${pg ? ' FOR UPDATE SKIP LOCKED' : ''}) ` +
+      `RETURNING id, "channelId", "triggerId", "alertId", "eventId", event, payload, attempts, "firstAttemptAt", "createdAt"`;
+    const at = sqlTime(deps.provider, now);
+    const rows = (await db.$queryRawUnsafe(sql, newId(), sqlTime(deps.provider, new Date(now.getTime() + leaseMs)), key.slice(2), at, at, limit)) as Array<Record<string, unknown>>;
+    return rows
+      .map((r) => ({
+        ...(r as unknown as OutboxItem),
+        attempts: Number(r.attempts),
+        firstAttemptAt: r.firstAttemptAt ? new Date(r.firstAttemptAt as string) : null,
+        createdAt: new Date(r.createdAt as string),
+      }))
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   async function sendOne(row: OutboxItem, sender: TargetSender | null): Promise<SendOutcome> {
@@ -114,7 +133,7 @@ export function createDispatcher(deps: DispatcherDeps) {
       };
     });
     await db.$transaction(async (tx) => {
-      await tx.delivery.createMany({ data: deliveries });
+      await insertMany(tx, deps.provider, 'Delivery', COLUMNS.Delivery, deliveries);
       if (done.length) await tx.outboxItem.updateMany({ where: { id: { in: done } }, data: { status: 'done', claimedBy: null, leaseUntil: null, lastError: null } });
       for (const l of later) await tx.outboxItem.update({ where: { id: l.id }, data: l.data });
     });
@@ -132,8 +151,9 @@ export function createDispatcher(deps: DispatcherDeps) {
       await settle(batch.map((b) => b[0]), batch.map((b) => b[1]));
     };
     while (!stopped) {
+      // Refill in chunks (half the window at least) so a wide window costs few claims.
       const free = window - inFlight.size;
-      const rows = free > 0 ? await claim(key, clock.now(), free) : [];
+      const rows = free > 0 && (inFlight.size === 0 || free >= window / 2) ? await claim(key, clock.now(), free) : [];
       if (rows.length === 0 && inFlight.size === 0) break;
       if (sender === undefined && rows.length > 0) sender = await deps.senderFor(rows[0]!);
       for (const row of rows) {
@@ -148,7 +168,7 @@ export function createDispatcher(deps: DispatcherDeps) {
       // Keep filling while there is room; otherwise wait for a slot, and settle what finished.
       if (rows.length > 0 && inFlight.size < window) continue;
       if (inFlight.size > 0) await Promise.race(inFlight);
-      if (finished.length >= 32 || inFlight.size === 0) await flush();
+      if (finished.length >= 64 || inFlight.size === 0) await flush();
     }
     await Promise.all(inFlight);
     await flush();

@@ -24,6 +24,7 @@ export interface NotifierDeps {
   channels: ChannelsService;
   allow: AllowList;
   baseUrl: string;
+  provider: import('../sql.ts').Provider;
   timeoutMs?: number;
   retryBaseMs?: number;
   /** how trigger rows are sent (event triggers plug in here) */
@@ -47,6 +48,7 @@ export function createNotifier(deps: NotifierDeps) {
       problem = (err as Error).message;
     }
     return async (row) => {
+      if (!channel.enabled) return { ok: false, retry: false, error: 'the channel was disabled before this was delivered' };
       if (!def) return { ok: false, retry: false, error: `unknown channel kind ${channel.kind}` };
       if (!config) return { ok: false, retry: false, error: problem ?? 'unreadable configuration' };
       // SMTP connects without the HTTP agent's guard: check its host here, every time.
@@ -78,6 +80,7 @@ export function createNotifier(deps: NotifierDeps) {
 
   const dispatcher: Dispatcher = createDispatcher({
     db,
+    provider: deps.provider,
     clock,
     log: log.child({ component: 'dispatcher' }),
     http: deps.http,
@@ -113,7 +116,8 @@ export function createNotifier(deps: NotifierDeps) {
         link: `${deps.baseUrl}/settings/notifications`,
       };
       const row = { id: newId(), payload: JSON.stringify(payload) } as OutboxItem;
-      const outcome = await dispatcher.sendOne(row, channelSender(channel));
+      // a test may be sent before the channel is enabled
+      const outcome = await dispatcher.sendOne(row, channelSender({ ...channel, enabled: true }));
       const delivery = await db.delivery.create({
         data: {
           id: newId(),

@@ -3,6 +3,7 @@ import { newId } from '../ids.ts';
 import type { Alert } from '../../prisma/generated/sqlite/client.ts';
 import type { NotificationPayload } from './define.ts';
 import type { AlertEvent } from '../alerts/alerts.ts';
+import { COLUMNS, insertMany, type Provider } from '../sql.ts';
 
 /** alertPayload is what every channel renders for one alert event. */
 export function alertPayload(alert: Alert, hostName: string, event: NotificationPayload['event'], baseUrl: string): NotificationPayload {
@@ -20,17 +21,21 @@ export function alertPayload(alert: Alert, hostName: string, event: Notification
 }
 
 /**
- * enqueueAlertNotifications writes one outbox row per enabled channel in the
- * caller's transaction, so a committed alert change is never without its
- * notifications and a rolled-back one never has any.
+ * enqueueAlertNotifications writes one outbox row per enabled channel and
+ * alert event in the caller's transaction (one statement for the lot), so a
+ * committed alert change is never without its notifications and a rolled-back
+ * one never has any.
  */
-export async function enqueueAlertNotifications(tx: Tx, alert: Alert, event: AlertEvent, now: Date, baseUrl: string): Promise<number> {
+export async function enqueueAlertNotifications(tx: Tx, provider: Provider, items: Array<{ alert: Alert; event: AlertEvent }>, now: Date, baseUrl: string): Promise<number> {
+  if (items.length === 0) return 0;
   const channels = await tx.notificationChannel.findMany({ where: { enabled: true }, select: { id: true } });
   if (channels.length === 0) return 0;
-  const host = await tx.host.findUnique({ where: { id: alert.hostId }, select: { name: true } });
-  const payload = JSON.stringify(alertPayload(alert, host?.name ?? alert.hostId, event, baseUrl));
-  await tx.outboxItem.createMany({
-    data: channels.map((c) => ({ id: newId(), channelId: c.id, alertId: alert.id, event, payload, nextAttemptAt: now, createdAt: now })),
+  const hostIds = [...new Set(items.map((i) => i.alert.hostId))];
+  const hosts = new Map((await tx.host.findMany({ where: { id: { in: hostIds } }, select: { id: true, name: true } })).map((h) => [h.id, h.name]));
+  const data = items.flatMap(({ alert, event }) => {
+    const payload = JSON.stringify(alertPayload(alert, hosts.get(alert.hostId) ?? alert.hostId, event, baseUrl));
+    return channels.map((c) => ({ id: newId(), channelId: c.id, alertId: alert.id, event, payload, nextAttemptAt: now, createdAt: now }));
   });
-  return channels.length;
+  await insertMany(tx, provider, 'OutboxItem', COLUMNS.OutboxItem, data.map((d) => ({ ...d, status: 'pending', attempts: 0 })));
+  return data.length;
 }

@@ -4,12 +4,15 @@ import type { Logger } from '../log.ts';
 import type { VigilPubSub } from '../pubsub.ts';
 import type { Actor } from '../audit/audit.ts';
 import type { AlertsService } from '../alerts/alerts.ts';
-import type { JobsService, FinishReport } from '../jobs/jobs.ts';
+import type { FinishReport } from '../jobs/jobs.ts';
 import { inTransaction, type AfterCommit } from '../after-commit.ts';
 import { openKeyOf } from '../alerts/alerts.ts';
 import { GroupCommit } from './group-commit.ts';
 import { transition, type Observation } from './lifecycle.ts';
-import { HOST_RULES, jobRuleFor, type EngineThresholds, type HostFacts, type Rule } from './rules.ts';
+import { HOST_RULES, type EngineThresholds, type HostFacts, type Rule } from './rules.ts';
+import { finishBatch } from './finish-batch.ts';
+import type { TransitionHook } from '../alerts/alerts.ts';
+import type { Provider } from '../sql.ts';
 import type { Job } from '../../prisma/generated/sqlite/client.ts';
 
 /**
@@ -24,8 +27,10 @@ export interface EngineDeps {
   log: Logger;
   pubsub: VigilPubSub;
   alerts: AlertsService;
-  jobs: JobsService;
   thresholds: EngineThresholds;
+  provider: Provider;
+  /** the same hook the alert store uses (audit, outbox, event log) */
+  onTransition: TransitionHook;
 }
 
 export interface FinishOutcome {
@@ -37,7 +42,8 @@ export interface FinishOutcome {
 const AUTO: Actor = { name: 'auto' };
 
 export function createEngine(deps: EngineDeps) {
-  const { db, clock, log, pubsub, alerts, jobs, thresholds } = deps;
+  const { db, clock, log, pubsub, alerts, thresholds } = deps;
+  let committedReports = 0;
 
   /** observe applies one rule's observation for a host: decide with the pure lifecycle, apply atomically. */
   async function observe(tx: Tx, after: AfterCommit, hostId: string, rule: Pick<Rule, 'kind' | 'severity'>, dedupKey: string, observation: Observation, actor: Actor, now: Date) {
@@ -70,35 +76,23 @@ export function createEngine(deps: EngineDeps) {
   }
 
   /**
-   * processFinished, inside the group transaction:
-   * 1. the job's terminal compare-and-set (a repeat changes nothing and stops here);
-   * 2. a backup moves the host's last-backup fields (lastBackupAt on success);
-   * 3. the job's rule raises/touches on failure, resolves its own dedupKey on success;
-   * 4. a successful backup re-evaluates the host rules (clears stale_schedule).
+   * processBatch, inside the group transaction: the bulk part (jobs, hosts,
+   * alerts, notifications) in finishBatch, then the host rules of hosts whose
+   * backup succeeded and that have a host-rule alert open (a fresh backup
+   * clears stale_schedule) - usually none, so no per-host cost.
    */
-  async function processFinished(tx: Tx, after: AfterCommit, item: { hostId: string; report: FinishReport }): Promise<FinishOutcome> {
+  async function processBatch(tx: Tx, after: AfterCommit, items: Array<{ hostId: string; report: FinishReport }>): Promise<FinishOutcome[]> {
     const now = clock.now();
-    const job = await jobs.finishTx(tx, after, item.hostId, item.report);
-    if (!job) return { transitioned: false, job: null };
-    if (job.kind === 'backup') {
-      const finishedAt = item.report.finishedAt > now ? now : item.report.finishedAt;
-      const host = await tx.host.update({
-        where: { id: job.hostId },
-        data: { lastBackupStatus: job.status, lastBackupJobId: job.id, ...(job.status === 'succeeded' ? { lastBackupAt: finishedAt } : {}) },
-      });
-      after.push(() => pubsub.publish('hostChanged', host));
+    const { results, successHosts } = await finishBatch(tx, after, { provider: deps.provider, pubsub, onTransition: deps.onTransition }, items, now);
+    if (successHosts.length) {
+      const stale = await tx.alert.findMany({ where: { hostId: { in: successHosts }, kind: { in: HOST_RULES.map((r) => r.kind) }, status: { in: ['open', 'acknowledged'] } }, select: { hostId: true } });
+      for (const hostId of new Set(stale.map((a) => a.hostId))) await evaluateHostTx(tx, after, hostId, now);
     }
-    const rule = jobRuleFor(job.kind);
-    if (rule && job.status === 'failed') {
-      await observe(tx, after, job.hostId, rule, rule.dedupKey(job), { finding: { message: rule.message(job) } }, AUTO, now);
-    } else if (rule && job.status === 'succeeded') {
-      await observe(tx, after, job.hostId, rule, rule.dedupKey(job), { clear: true }, AUTO, now);
-    }
-    if (job.kind === 'backup' && job.status === 'succeeded') await evaluateHostTx(tx, after, job.hostId, now);
-    return { transitioned: true, job };
+    after.push(() => (committedReports += items.length));
+    return results.map((job) => ({ transitioned: job !== null, job }));
   }
 
-  const finished = new GroupCommit<{ hostId: string; report: FinishReport }, FinishOutcome>({ db, log, process: processFinished });
+  const finished = new GroupCommit<{ hostId: string; report: FinishReport }, FinishOutcome>({ db, log, process: processBatch });
 
   return {
     /** onJobFinished hands a job's terminal report to the engine; resolves after it committed. */
@@ -130,6 +124,11 @@ export function createEngine(deps: EngineDeps) {
           log.error('engine tick failed for a host', { hostId: id, error: err });
         }
       }
+    },
+
+    /** committed counts job reports handled (transitioned or not) since start. */
+    get committed() {
+      return committedReports;
     },
 
     /** pending is the number of job reports waiting for their commit. */

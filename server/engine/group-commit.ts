@@ -4,15 +4,17 @@ import type { Logger } from '../log.ts';
 
 /**
  * Group commit: work submitted while a transaction is running waits and goes
- * into the next one, so N events cost one commit, not N. If a batch fails,
- * its items are retried one by one so one bad item cannot sink the others.
- * Nothing is dropped: submit() resolves only after the item's commit.
+ * into the next one, so N events cost one commit and a few bulk statements,
+ * not N round trips. If a batch fails, its items are retried one by one so one
+ * bad item cannot sink the others. Nothing is dropped: submit() resolves only
+ * after the item's commit.
  */
 export interface GroupCommitOptions<I, R> {
   db: Db;
   log: Logger;
   maxBatch?: number;
-  process(tx: Tx, after: AfterCommit, item: I): Promise<R>;
+  /** processes a whole batch inside one transaction; returns one result per item, in order */
+  process(tx: Tx, after: AfterCommit, items: I[]): Promise<R[]>;
 }
 
 interface Pending<I, R> {
@@ -51,8 +53,12 @@ export class GroupCommit<I, R> {
     this.running = true;
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.opts.maxBatch ?? 1000);
-        await this.commit(batch);
+        // Yield one turn of the event loop first: frames already read from other
+        // sockets join this batch instead of each waiting for a commit of its own
+        // (SQLite work runs without yielding, so without this batches stay tiny).
+        await new Promise((resolve) => setImmediate(resolve));
+        const batch = this.queue.splice(0, this.opts.maxBatch ?? 2000);
+        await this.commit(batch, 0);
       }
     } finally {
       this.running = false;
@@ -60,23 +66,21 @@ export class GroupCommit<I, R> {
     }
   }
 
-  private async commit(batch: Pending<I, R>[]): Promise<void> {
+  private async commit(batch: Pending<I, R>[], attempt: number): Promise<void> {
     const after: AfterCommit = [];
     try {
-      const results = await this.opts.db.$transaction(async (tx) => {
-        const out: R[] = [];
-        for (const p of batch) out.push(await this.opts.process(tx, after, p.item));
-        return out;
-      });
+      const results = await this.opts.db.$transaction((tx) => this.opts.process(tx, after, batch.map((p) => p.item)));
       runAfterCommit(after);
       batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (err) {
       if (batch.length === 1) {
+        // A lone item may have lost a race with another instance (unique openKey): try again fresh.
+        if (attempt < 2) return this.commit(batch, attempt + 1);
         batch[0]!.reject(err);
         return;
       }
       this.opts.log.warn('group commit failed; retrying items one by one', { size: batch.length, error: err });
-      for (const p of batch) await this.commit([p]);
+      for (const p of batch) await this.commit([p], 0);
     }
   }
 }

@@ -27,6 +27,8 @@ export interface JobsDeps {
   log: Logger;
   pubsub: VigilPubSub;
   agents: () => AgentLink;
+  /** the one terminal transition of a job (the engine's, so a cancel is handled like any report) */
+  finish: (hostId: string, report: FinishReport) => Promise<{ transitioned: boolean; job: Job | null }>;
 }
 
 export interface NewJob {
@@ -125,28 +127,6 @@ export function createJobs(deps: JobsDeps) {
     return job;
   }
 
-  /**
-   * finishTx: the one terminal transition (queued|running -> terminal) as a
-   * compare-and-set; null when the job is unknown to this host or already finished.
-   */
-  async function finishTx(tx: Tx, after: AfterCommit, hostId: string, report: FinishReport): Promise<Job | null> {
-    const { count } = await tx.job.updateMany({
-      where: { id: report.jobId, hostId, status: { in: LIVE } },
-      data: {
-        status: report.status,
-        finishedAt: report.finishedAt,
-        exitCode: report.exitCode ?? null,
-        error: report.error ?? null,
-        summary: report.summary === undefined ? null : JSON.stringify(report.summary),
-      },
-    });
-    if (count === 0) return null;
-    await tx.pendingRun.deleteMany({ where: { jobId: report.jobId } });
-    const job = await tx.job.findUniqueOrThrow({ where: { id: report.jobId } });
-    announce(after, job);
-    return job;
-  }
-
   return {
     createAndDispatch,
     dispatch,
@@ -219,8 +199,6 @@ export function createJobs(deps: JobsDeps) {
       });
     },
 
-    finishTx,
-
     /** cancel: a parked job is cancelled here; a dispatched one is asked to stop (the agent reports the end). */
     async cancel(actor: Actor, jobId: string): Promise<Job> {
       const job = await db.job.findUnique({ where: { id: jobId } });
@@ -229,11 +207,9 @@ export function createJobs(deps: JobsDeps) {
       const now = clock.now();
       const parked = await db.pendingRun.findUnique({ where: { jobId } });
       if (parked || !job.dispatchedAt) {
-        return inTransaction(db, async (tx, after) => {
-          const done = await finishTx(tx, after, job.hostId, { jobId, status: 'cancelled', finishedAt: now, error: `cancelled by ${actor.name} before it started` });
-          await recordAudit(tx, actor, { action: 'job.cancel', targetKind: 'job', targetId: jobId }, now);
-          return done ?? job;
-        });
+        const done = await deps.finish(job.hostId, { jobId, status: 'cancelled', finishedAt: now, error: `cancelled by ${actor.name} before it started` });
+        await recordAudit(db, actor, { action: 'job.cancel', targetKind: 'job', targetId: jobId }, now);
+        return done.job ?? job;
       }
       await deps.agents().send(job.hostId, { type: 'command.cancel', payload: { jobId } });
       await recordAudit(db, actor, { action: 'job.cancel', targetKind: 'job', targetId: jobId }, now);

@@ -1,6 +1,9 @@
+import type { Counters, HostCounters } from './engine.ts';
+import type { CompileError } from './snapshot.ts';
+
 /**
  * The log scanner: agents' log.lines frames matched against the effective rules
- * of their host. (Issue 6 fills this in.)
+ * of their host. The real one is createLogScanner (live-scanner.ts).
  */
 export interface LogLine {
   ts: string;
@@ -13,12 +16,33 @@ export interface LogFrame {
   lines: LogLine[];
 }
 
+/** What logScannerStats shows: this instance's counters since start, and the live snapshot's health. */
+export interface LogScannerStats extends Counters {
+  perHost: HostCounters[];
+  compileErrors: CompileError[];
+  /** compiled rule rows in the live snapshot */
+  rules: number;
+  loadedAt: Date;
+}
+
 export interface LogScanner {
   /** ingest matches a frame's lines; never throws for bad patterns (they are reported in stats). */
   ingest(hostId: string, frame: LogFrame, now: Date): Promise<void>;
+  /** reload rebuilds the rule snapshot from the database and swaps it in. */
+  reload(): Promise<void>;
+  /** stats reports the counters and the live snapshot's compile errors. */
+  stats(): LogScannerStats;
   close(): void;
 }
 
+const EMPTY: Counters = { lines: 0, matched: 0, suppressed: 0, dropped: 0, emitted: 0 };
+
+/** createNoopLogScanner matches nothing (tests of other parts, tools). */
 export function createNoopLogScanner(): LogScanner {
-  return { ingest: async () => undefined, close: () => undefined };
+  return {
+    ingest: async () => undefined,
+    reload: async () => undefined,
+    stats: () => ({ ...EMPTY, perHost: [], compileErrors: [], rules: 0, loadedAt: new Date(0) }),
+    close: () => undefined,
+  };
 }

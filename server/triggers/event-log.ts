@@ -1,11 +1,13 @@
-import type { Db, Tx } from '../db.ts';
+import type { Tx } from '../db.ts';
+import type { Logger } from '../log.ts';
+import type { VigilPubSub } from '../pubsub.ts';
 import type { Event } from '../../prisma/generated/sqlite/client.ts';
 
 /**
  * The event log: alert transitions, log-scan hits, agent connects, system notes.
  * record() writes inside the caller's transaction (with the outbox rows of every
- * matching enabled trigger); publish() announces committed events.
- * (Issue 6 fills this in; until then it stores and publishes only.)
+ * matching enabled trigger); publish() announces committed events. The
+ * implementation is createEventLog (events.ts).
  */
 export type EventSource = 'alert' | 'logscan' | 'agent' | 'system';
 export type EventSeverity = 'info' | 'warning' | 'critical';
@@ -25,9 +27,18 @@ export interface EventLog {
   recordMany(tx: Tx, inputs: EventInput[], now: Date): Promise<Event[]>;
   /** publish sends committed events to eventLogged subscribers. */
   publish(events: Event[]): void;
+  /** invalidateTriggers makes the next record() reload the trigger matchers (after a trigger change). */
+  invalidateTriggers(): void;
+  /** close stops listening for trigger changes. */
+  close(): void;
 }
 
 export interface EventLogDeps {
-  db: Db;
-  publish: (event: Event) => void;
+  /** the bulk inserts speak the provider's dialect */
+  provider: import('../sql.ts').Provider;
+  /** eventLogged is published here; triggersChanged (from any instance) invalidates the matcher cache */
+  pubsub: VigilPubSub;
+  log: Logger;
+  /** called by publish() when the committed events queued trigger deliveries (wake the outbox dispatcher) */
+  onDeliveriesQueued?: () => void;
 }

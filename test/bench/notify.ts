@@ -1,0 +1,145 @@
+/**
+ * bench:notify - 10,000 distinct failed backups reported by agents over /agent
+ * (500 hosts x 20 schedules, seeded directly), against a server started as
+ * `npm start` runs it, delivered to a local webhook sink; then the same
+ * failures re-reported (they must only touch). Prints one JSON line last:
+ *   {"alerts","e2eMs","ingestPerS","p50Ms","p99Ms","serverCpuS","peakRssMiB","dedupNew"}
+ * N=... overrides the count (hosts = N/20). INSTANCES=3 runs three instances on
+ * PostgreSQL + Redis (agents spread over them).
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { startServer, type ServerHandle } from '../helpers/server.ts';
+import { gqlOk, login } from '../helpers/gql.ts';
+import { createTempPg } from '../helpers/pg.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { seedFleet, type Seeded } from './seed.ts';
+
+const N = Number(process.env.N ?? 10_000);
+const PER_HOST = 20;
+const HOSTS = Math.max(1, Math.ceil(N / PER_HOST));
+const INSTANCES = Number(process.env.INSTANCES ?? 1);
+
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime + stime, in clock ticks (100 per second on Linux)
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+function peakRssMiB(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+async function main() {
+  // 1. the webhook sink, counting arrivals by alert and timing them
+  const arrivals = new Map<string, number>();
+  let total = 0;
+  const sink = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      total++;
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { message: string };
+      const jobId = /job (\S+) failed/.exec(body.message)?.[1];
+      if (jobId && !arrivals.has(jobId)) arrivals.set(jobId, performance.now());
+      res.writeHead(200).end();
+    });
+  });
+  sink.keepAliveTimeout = 60_000;
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+  const sinkUrl = `http://127.0.0.1:${(sink.address() as { port: number }).port}/hook`;
+
+  // 2. the server(s), as `npm start` runs them
+  const pg = INSTANCES > 1 ? await createTempPg('vigil_bench') : undefined;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
+  const env: Record<string, string> = { VIGIL_LOG_LEVEL: 'info', VIGIL_ALLOW_PRIVATE_TARGETS: '127.0.0.1', ...(pg ? { DATABASE_URL: pg.url, REDIS_URL: 'redis://127.0.0.1:6379' } : {}), ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) };
+  const servers: ServerHandle[] = [];
+  for (let i = 0; i < INSTANCES; i++) servers.push(await startServer({ env: { ...env, VIGIL_INSTANCE_ID: `bench-${i}` }, dataDir: INSTANCES > 1 ? fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-')) : dataDir, timeoutMs: 60_000 }));
+  const cookie = await login(servers[0]!.url);
+  await gqlOk(servers[0]!.url, 'mutation($u:String!){ createChannel(input:{ name:"bench", webhook:{ url:$u } }){ id } }', { u: sinkUrl }, { cookie });
+
+  // 3. seed hosts, schedules and two queued jobs per schedule (round 1 and the re-report)
+  const fleet: Seeded = await seedFleet({ hosts: HOSTS, perHost: PER_HOST, sqliteFile: pg ? undefined : path.join(dataDir, 'vigil.db'), pgUrl: pg?.url });
+
+  // 4. connect every agent and say hello
+  const sockets = await Promise.all(
+    fleet.hosts.map(
+      (h, i) =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const ws = new WebSocket(servers[i % servers.length]!.url.replace('http', 'ws') + '/agent', { headers: { authorization: `Bearer ${h.token}` }, perMessageDeflate: false });
+          ws.once('error', reject);
+          ws.on('message', (d) => {
+            if (String(d).includes('"schedule.set"')) resolve(ws);
+          });
+          ws.once('open', () => ws.send(JSON.stringify({ v: 1, type: 'hello', payload: { protocolVersion: 1, agentVersion: 'bench', os: 'linux', arch: 'amd64', hostname: `bench-${i}` } })));
+        }),
+    ),
+  );
+  const pids = servers.map((s) => s.process.pid!);
+  const cpuBefore = pids.reduce((a, p) => a + cpuSeconds(p), 0);
+
+  const report = (round: 0 | 1) => {
+    const sent = new Map<string, number>();
+    fleet.hosts.forEach((h, i) => {
+      const ws = sockets[i]!;
+      for (const s of h.schedules) {
+        const jobId = s.jobs[round]!;
+        sent.set(jobId, performance.now());
+        ws.send(JSON.stringify({ v: 1, type: 'job.finished', payload: { jobId, status: 'failed', finishedAt: new Date().toISOString(), exitCode: 1, error: 'Fatal: repository is locked' } }));
+      }
+    });
+    return sent;
+  };
+  // Progress comes from /metrics (no database work), so measuring does not slow the server down.
+  const committed = async () => {
+    let sum = 0;
+    for (const s of servers) sum += Number(/^vigil_engine_reports_committed(?:\{[^}]*\})? (\d+)/m.exec(await (await fetch(`${s.url}/metrics`)).text())?.[1] ?? 0);
+    return sum;
+  };
+
+  // 5. round 1: N distinct failures
+  const t0 = performance.now();
+  const sent = report(0);
+  await waitFor(async () => (await committed()) >= fleet.total, { timeoutMs: 600_000, intervalMs: 20, what: 'reports committed' });
+  const ingestMs = performance.now() - t0;
+  await waitFor(() => arrivals.size >= fleet.total, { timeoutMs: 600_000, intervalMs: 5, what: 'webhooks at the sink' });
+  const e2eMs = performance.now() - t0;
+  const latencies = [...sent.entries()].map(([job, at]) => arrivals.get(job)! - at).sort((a, b) => a - b);
+
+  // 6. round 2: the same failures again (new jobs, same schedules) must only touch
+  const before = total;
+  report(1);
+  // every re-report committed: a webhook it caused would be in the outbox by now
+  await waitFor(async () => (await committed()) >= 2 * fleet.total, { timeoutMs: 600_000, intervalMs: 20, what: 're-reports committed' });
+  const touched = await gqlOk(servers[0]!.url, '{ alerts(filter:{ status:[OPEN] }, first: 500) { totalCount } }', {}, { cookie });
+  const cpu = pids.reduce((a, p) => a + cpuSeconds(p), 0) - cpuBefore;
+  const rss = Math.max(...pids.map(peakRssMiB));
+
+  for (const ws of sockets) ws.terminate();
+  await Promise.all(servers.map((s) => s.stop()));
+  sink.close();
+  await pg?.drop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  console.error(`instances=${INSTANCES} hosts=${HOSTS} open alerts=${touched.alerts.totalCount}`);
+  console.log(
+    JSON.stringify({
+      alerts: arrivals.size,
+      e2eMs: Math.round(e2eMs),
+      ingestPerS: Math.round(fleet.total / (ingestMs / 1000)),
+      p50Ms: Math.round(pct(latencies, 50)),
+      p99Ms: Math.round(pct(latencies, 99)),
+      serverCpuS: Number(cpu.toFixed(2)),
+      peakRssMiB: Math.round(rss),
+      dedupNew: total - before,
+    }),
+  );
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
