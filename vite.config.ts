@@ -14,6 +14,9 @@ async function webPlugins(): Promise<PluginOption[]> {
   return [sveltekit()];
 }
 
+// The server `vite dev` proxies the API to.
+const devApi = (process.env.VIGIL_BASE_URL ?? 'http://localhost:8080').replace(/\/+$/, '');
+
 // Vite resolves `graphql` to its .mjs build while externalised Pothos loads the .js
 // one: "Cannot use GraphQLObjectType from another module or realm". Pin one copy.
 const serverAlias = [{ find: /^graphql$/, replacement: 'graphql/index.js' }];
@@ -21,10 +24,13 @@ const integration = ['test/integration/**/*.test.ts'];
 
 export default defineConfig(async () => ({
   plugins: await webPlugins(),
+  // `vite dev` serves web/ and proxies the API to a running server (VIGIL_BASE_URL,
+  // default http://localhost:8080). The socket's Origin is rewritten to the
+  // server's own: it accepts the session cookie only from that origin.
   server: {
     proxy: {
-      '/graphql': { target: 'http://127.0.0.1:8080', ws: true },
-      '/agent': { target: 'http://127.0.0.1:8080', ws: true },
+      '/graphql': { target: devApi, ws: true, changeOrigin: true, headers: { origin: devApi } },
+      '/agent': { target: devApi, ws: true, changeOrigin: true },
     },
   },
   test: {
@@ -40,6 +46,10 @@ export default defineConfig(async () => ({
       {
         resolve: { alias: serverAlias },
         test: { name: 'postgres', include: integration, env: { VIGIL_TEST_PROVIDER: 'postgresql' }, testTimeout: 90_000, hookTimeout: 90_000 },
+      },
+      {
+        resolve: { alias: serverAlias },
+        test: { name: 'cluster', include: ['test/cluster/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000, fileParallelism: false },
       },
       {
         test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000, fileParallelism: false },

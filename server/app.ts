@@ -5,7 +5,12 @@ import type { Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { openDatabase } from './db.ts';
-import { createMemoryPubSub } from './pubsub.ts';
+import { createMemoryPubSub, createRedisPubSub } from './pubsub.ts';
+import os from 'node:os';
+import { SessionRegistry } from './agents/session.ts';
+import { createClusterLink } from './agents/cluster-link.ts';
+import { alwaysLeader, startLeaderElection, type Leader } from './cluster/leader.ts';
+import { loadScheduleSet } from './schedules/wire.ts';
 import { createSecretBox, loadOrCreateKey } from './security/secret-box.ts';
 import { parseAllowList } from './security/ssrf.ts';
 import { noAgents, type AgentLink } from './agents/link.ts';
@@ -33,7 +38,6 @@ import { createPresence } from './hosts/presence.ts';
 import { createCatchUp } from './engine/catch-up.ts';
 import { startTimers, type Timers } from './engine/timers.ts';
 import { createAgentEndpoint } from './agents/endpoint.ts';
-import { sendScheduleSet } from './agents/handlers.ts';
 import { createHttpClient } from './channels/http-client.ts';
 import { createNotifier, type Notifier } from './channels/notifier.ts';
 
@@ -58,8 +62,13 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const clock = opts.clock ?? systemClock;
   const database = await openDatabase(config, log);
   const db = database.db;
-  const pubsub = createMemoryPubSub();
-  const box = createSecretBox(loadOrCreateKey(config.dataDir));
+  const instanceId = config.instanceId ?? `${os.hostname()}-${process.pid}`;
+  // Several instances share subscriptions and agent sockets through Redis (REDIS_URL).
+  const redis = config.redisUrl ? await createRedisPubSub(config.redisUrl) : null;
+  const pubsub = redis?.pubsub ?? createMemoryPubSub();
+  const registry = new SessionRegistry();
+  const cluster = config.redisUrl ? await createClusterLink({ redisUrl: config.redisUrl, instanceId, registry, log: log.child({ component: 'cluster' }) }) : null;
+  const box = createSecretBox(config.secretKey ? Buffer.from(config.secretKey, 'base64') : loadOrCreateKey(config.dataDir));
   const allow = parseAllowList(config.allowPrivateTargets);
   let agents: AgentLink = noAgents;
 
@@ -80,8 +89,11 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     pubsub,
     // never blocks the mutation: the push happens after it answered
     push: (hostId) => {
-      const session = endpoint.link.get(hostId);
-      if (session) void sendScheduleSet(db, session).catch((err) => log.warn('schedule push failed', { hostId, error: err }));
+      void (async () => {
+        if (!(await agents.isConnected(hostId))) return; // pushed on its next hello
+        const set = await loadScheduleSet(db, hostId);
+        if (set) await agents.send(hostId, { type: 'schedule.set', payload: set });
+      })().catch((err) => log.warn('schedule push failed', { hostId, error: err }));
     },
   });
   const metrics = createMetrics();
@@ -140,11 +152,17 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     heartbeatSeconds: config.heartbeatSeconds,
     pingSeconds: config.agentPingSeconds,
     helloTimeoutSeconds: config.agentHelloTimeoutSeconds,
+    registry,
+    cluster: cluster ?? undefined,
   });
-  agents = endpoint.link;
+  agents = cluster ?? endpoint.link;
   metrics.gauge('vigil_agents_connected', 'agent sockets connected to this instance', () => endpoint.connected);
   metrics.gauge('vigil_engine_pending_reports', 'job reports waiting for their commit', () => engine.pending);
   metrics.gauge('vigil_engine_reports_committed', 'job reports committed since start', () => engine.committed);
+  metrics.gauge('vigil_outbox_depth', 'notifications and trigger webhooks waiting to be delivered', () => db.outboxItem.count({ where: { status: 'pending' } }));
+  let leader: Leader = alwaysLeader;
+  const timerRuns = metrics.counter('vigil_timer_runs_total', 'timer runs on this instance (only the leader runs them)', ['timer']);
+  metrics.gauge('vigil_leader', '1 when this instance runs the timers', () => (leader.isLeader() ? 1 : 0));
 
   const services: Services = {
     config,
@@ -186,12 +204,12 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     webDir: path.join(ROOT, 'build'),
     upgrades: { '/graphql': graphql.handleUpgrade, '/agent': endpoint.handleUpgrade },
     ready: async () => {
-      try {
-        await database.ping();
-        return { ok: true, database: 'ok' };
-      } catch (err) {
-        return { ok: false, database: (err as Error).message };
-      }
+      const check = async (fn: () => Promise<unknown>) => fn().then(() => 'ok', (err: Error) => err.message);
+      const state: Record<string, unknown> = { instance: instanceId, database: await check(() => database.ping()) };
+      if (cluster) state.redis = await check(() => cluster.ping());
+      state.leader = leader.state();
+      state.agentsConnected = endpoint.connected;
+      return { ok: state.database === 'ok' && (state.redis ?? 'ok') === 'ok', ...state };
     },
   });
 
@@ -207,13 +225,15 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       const port = (server.address() as AddressInfo).port;
       const url = `http://127.0.0.1:${port}`;
       await notifier.dispatcher.start({ soleInstance: database.provider === 'sqlite' });
+      // One SQLite process owns its database; on PostgreSQL an advisory lock picks the timer runner.
+      if (database.provider === 'postgresql') leader = startLeaderElection(config.databaseUrl, log.child({ component: 'leader' }));
       timers = startTimers(
         [
           { name: 'offline-sweeper', everyMs: config.sweepSeconds * 1000, run: (now) => presence.sweep(now) },
           { name: 'engine-tick', everyMs: config.tickSeconds * 1000, run: (now) => engine.tick(now) },
           { name: 'catch-up', everyMs: Math.min(10_000, Math.max(1000, config.catchUpSettleSeconds * 500)), run: (now) => catchUp.run(now) },
         ],
-        { clock, log, isLeader: () => true },
+        { clock, log, isLeader: () => leader.isLeader(), onRun: (name) => timerRuns.inc({ timer: name }) },
       );
       log.info('listening', { port, url, provider: database.provider, baseUrl: config.baseUrl });
       return { port, url };
@@ -222,6 +242,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       log.info('shutting down');
       server.close();
       await timers?.stop();
+      await leader.stop();
       await endpoint.close();
       await engine.drained();
       await notifier.dispatcher.stop();
@@ -229,6 +250,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       logscan.close();
       events.close();
       http.close();
+      await cluster?.close();
+      await redis?.close();
       await graphql.close();
       server.closeAllConnections();
       await database.close();

@@ -30,6 +30,7 @@ const EnvSchema = z.object({
   VIGIL_LOGSCAN_RATE: z.coerce.number().positive().default(20),
   VIGIL_LOGSCAN_BURST: z.coerce.number().int().positive().default(100),
   VIGIL_INSTANCE_ID: z.string().min(1).optional(),
+  VIGIL_SECRET_KEY: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)').optional(),
   VIGIL_DELIVERY_TIMEOUT_SECONDS: seconds(10),
   VIGIL_DELIVERY_RETRY_BASE_MS: z.coerce.number().int().min(10).default(1000),
 });
@@ -60,6 +61,8 @@ export interface Config {
   logscanRate: number;
   logscanBurst: number;
   instanceId?: string;
+  /** the key sealing channel secrets; several instances must share it */
+  secretKey?: string;
   deliveryTimeoutSeconds: number;
   deliveryRetryBaseMs: number;
 }
@@ -100,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logscanRate: e.VIGIL_LOGSCAN_RATE,
     logscanBurst: e.VIGIL_LOGSCAN_BURST,
     instanceId: e.VIGIL_INSTANCE_ID,
+    secretKey: e.VIGIL_SECRET_KEY,
     deliveryTimeoutSeconds: e.VIGIL_DELIVERY_TIMEOUT_SECONDS,
     deliveryRetryBaseMs: e.VIGIL_DELIVERY_RETRY_BASE_MS,
   };

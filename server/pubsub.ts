@@ -36,3 +36,35 @@ export type VigilPubSub = PubSub<Topics>;
 export function createMemoryPubSub(): VigilPubSub {
   return createPubSub<Topics>();
 }
+
+/**
+ * A JSON serializer that keeps Dates: payloads are Prisma rows, and every
+ * instance must see the same shapes whether an event came from itself or over Redis.
+ */
+export const dateAwareJson = {
+  stringify(message: unknown): string {
+    return JSON.stringify(message, function (this: Record<string, unknown>, key, value) {
+      const raw = this[key];
+      return raw instanceof Date ? { $date: raw.toISOString() } : value;
+    });
+  },
+  parse(message: string): unknown {
+    return JSON.parse(message, (_key, value) => (value && typeof value === 'object' && typeof (value as { $date?: unknown }).$date === 'string' && Object.keys(value).length === 1 ? new Date((value as { $date: string }).$date) : value));
+  },
+};
+
+/** createRedisPubSub shares every topic between the instances on one Redis (REDIS_URL). */
+export async function createRedisPubSub(url: string): Promise<{ pubsub: VigilPubSub; close(): Promise<void> }> {
+  const { Redis } = await import('ioredis');
+  const { createRedisEventTarget } = await import('@graphql-yoga/redis-event-target');
+  const publishClient = new Redis(url, { maxRetriesPerRequest: null });
+  const subscribeClient = new Redis(url, { maxRetriesPerRequest: null });
+  const eventTarget = createRedisEventTarget<never>({ publishClient, subscribeClient, serializer: dateAwareJson });
+  return {
+    pubsub: createPubSub<Topics>({ eventTarget: eventTarget as never }),
+    async close() {
+      publishClient.disconnect();
+      subscribeClient.disconnect();
+    },
+  };
+}

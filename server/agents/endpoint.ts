@@ -15,7 +15,16 @@ import { createHandlers, type HandlerDeps } from './handlers.ts';
  * ping/pong, a hello deadline, validation of every frame with bounded
  * tolerance for bad ones, and a per-socket rate limit.
  */
+/** With several instances: announce new sockets (closing older ones elsewhere) and forget closed ones. */
+export interface ClusterHooks {
+  announce(hostId: string, conn: string): Promise<void>;
+  forget(hostId: string, conn: string): Promise<void>;
+}
+
 export interface EndpointOptions extends HandlerDeps {
+  /** the socket registry (shared with the cluster link when there is one) */
+  registry?: SessionRegistry;
+  cluster?: ClusterHooks;
   pingSeconds: number;
   helloTimeoutSeconds: number;
   /** frames per second one socket may send before it is slowed down */
@@ -32,7 +41,7 @@ function reject(socket: Socket, status: number, text: string) {
 
 export function createAgentEndpoint(opts: EndpointOptions) {
   const { db, log } = opts;
-  const registry = new SessionRegistry();
+  const registry = opts.registry ?? new SessionRegistry();
   const handlers = createHandlers(opts);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
   const limiter = new RateLimiterMemory({ points: opts.framesPerSecond ?? 100, duration: 1 });
@@ -76,6 +85,7 @@ export function createAgentEndpoint(opts: EndpointOptions) {
     const session = new AgentSession(hostId, ws, remote);
     const replaced = registry.add(session);
     if (replaced) replaced.close(CLOSE.replaced, 'replaced by a newer connection');
+    void opts.cluster?.announce(hostId, session.id).catch((err) => log.warn('announcing the agent socket failed', { hostId, error: err }));
     const helloTimer = setTimeout(() => {
       if (!session.helloDone) session.close(CLOSE.helloTimeout, `no hello within ${opts.helloTimeoutSeconds} s`);
     }, opts.helloTimeoutSeconds * 1000);
@@ -94,12 +104,13 @@ export function createAgentEndpoint(opts: EndpointOptions) {
     ws.on('error', (err) => log.debug('agent socket error', { hostId, error: err }));
     ws.on('close', (code) => {
       clearTimeout(helloTimer);
-      const wasCurrent = registry.remove(session);
+      registry.remove(session);
       void session
         .idle()
         .then(async () => {
-          // A replaced socket's host is still online through its successor.
-          if (wasCurrent && session.helloDone && !closing) await opts.presence.disconnected(hostId, `socket closed (${code})`);
+          // A replaced socket's host is still online through its successor (here or on another instance).
+          if (!session.replaced) await opts.cluster?.forget(hostId, session.id);
+          if (!session.replaced && session.helloDone && !closing) await opts.presence.disconnected(hostId, `socket closed (${code})`);
           if (session.helloDone) await opts.jobs.redispatchUnstarted(hostId);
         })
         .catch((err) => log.error('cleaning up a closed agent socket failed', { hostId, error: err }));

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import type { AgentLink, ServerFrame } from './link.ts';
 import { frame } from './protocol.ts';
@@ -10,7 +11,10 @@ import { frame } from './protocol.ts';
 const BACKLOG_PAUSE = 64;
 
 export class AgentSession {
+  readonly id = randomUUID();
   helloDone = false;
+  /** set when a newer socket for the same host (here or on another instance) took over */
+  replaced = false;
   missedPongs = 0;
   private badFrames: number[] = [];
   private chain: Promise<void> = Promise.resolve();
@@ -74,9 +78,10 @@ export class AgentSession {
 export class SessionRegistry implements AgentLink {
   private sessions = new Map<string, AgentSession>();
 
-  /** add registers a session, returning the one it replaces (to be closed with 4000). */
+  /** add registers a session, returning the one it replaces (marked replaced; the caller closes it with 4000). */
   add(session: AgentSession): AgentSession | undefined {
     const previous = this.sessions.get(session.hostId);
+    if (previous) previous.replaced = true;
     this.sessions.set(session.hostId, session);
     return previous;
   }

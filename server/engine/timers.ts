@@ -16,11 +16,12 @@ export interface Timers {
   stop(): Promise<void>;
 }
 
-export function startTimers(specs: TimerSpec[], deps: { clock: Clock; log: Logger; isLeader: () => boolean }): Timers {
+export function startTimers(specs: TimerSpec[], deps: { clock: Clock; log: Logger; isLeader: () => boolean; onRun?: (name: string) => void }): Timers {
   const running = new Map<string, Promise<unknown>>();
   const handles = specs.map((spec) =>
     setInterval(() => {
       if (running.has(spec.name) || !deps.isLeader()) return;
+      deps.onRun?.(spec.name);
       const p = spec
         .run(deps.clock.now())
         .catch((err) => deps.log.error(`timer ${spec.name} failed`, { error: err }))

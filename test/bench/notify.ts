@@ -4,7 +4,8 @@
  * `npm start` runs it, delivered to a local webhook sink; then the same
  * failures re-reported (they must only touch). Prints one JSON line last:
  *   {"alerts","e2eMs","ingestPerS","p50Ms","p99Ms","serverCpuS","peakRssMiB","dedupNew"}
- * N=... overrides the count (hosts = N/20). INSTANCES=3 runs three instances on
+ * N=... overrides the count (hosts = N/20). DB=postgres uses PostgreSQL for one
+ * instance too. INSTANCES=3 runs three instances on
  * PostgreSQL + Redis (agents spread over them).
  */
 import fs from 'node:fs';
@@ -17,6 +18,7 @@ import { gqlOk, login } from '../helpers/gql.ts';
 import { createTempPg } from '../helpers/pg.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { seedFleet, type Seeded } from './seed.ts';
+import { randomBytes } from 'node:crypto';
 
 const N = Number(process.env.N ?? 10_000);
 const PER_HOST = 20;
@@ -33,6 +35,10 @@ function peakRssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : 0;
 }
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+// Module-level so a failed run still stops its servers and drops its database.
+const servers: ServerHandle[] = [];
+let pg: Awaited<ReturnType<typeof createTempPg>> | undefined;
 
 async function main() {
   // 1. the webhook sink, counting arrivals by alert and timing them
@@ -54,10 +60,9 @@ async function main() {
   const sinkUrl = `http://127.0.0.1:${(sink.address() as { port: number }).port}/hook`;
 
   // 2. the server(s), as `npm start` runs them
-  const pg = INSTANCES > 1 ? await createTempPg('vigil_bench') : undefined;
+  pg = INSTANCES > 1 || process.env.DB === 'postgres' ? await createTempPg('vigil_bench') : undefined;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
-  const env: Record<string, string> = { VIGIL_LOG_LEVEL: 'info', VIGIL_ALLOW_PRIVATE_TARGETS: '127.0.0.1', ...(pg ? { DATABASE_URL: pg.url, REDIS_URL: 'redis://127.0.0.1:6379' } : {}), ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) };
-  const servers: ServerHandle[] = [];
+  const env: Record<string, string> = { VIGIL_LOG_LEVEL: 'info', VIGIL_ALLOW_PRIVATE_TARGETS: '127.0.0.1', ...(pg ? { DATABASE_URL: pg.url, REDIS_URL: 'redis://127.0.0.1:6379', VIGIL_SECRET_KEY: randomBytes(32).toString('base64') } : {}), ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) };
   for (let i = 0; i < INSTANCES; i++) servers.push(await startServer({ env: { ...env, VIGIL_INSTANCE_ID: `bench-${i}` }, dataDir: INSTANCES > 1 ? fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-')) : dataDir, timeoutMs: 60_000 }));
   const cookie = await login(servers[0]!.url);
   await gqlOk(servers[0]!.url, 'mutation($u:String!){ createChannel(input:{ name:"bench", webhook:{ url:$u } }){ id } }', { u: sinkUrl }, { cookie });
@@ -106,7 +111,8 @@ async function main() {
   const sent = report(0);
   await waitFor(async () => (await committed()) >= fleet.total, { timeoutMs: 600_000, intervalMs: 20, what: 'reports committed' });
   const ingestMs = performance.now() - t0;
-  await waitFor(() => arrivals.size >= fleet.total, { timeoutMs: 600_000, intervalMs: 5, what: 'webhooks at the sink' });
+  const progress = setInterval(() => console.error(`arrivals ${arrivals.size}/${fleet.total} (requests ${total})`), 5000);
+  await waitFor(() => arrivals.size >= fleet.total, { timeoutMs: 600_000, intervalMs: 5, what: 'webhooks at the sink' }).finally(() => clearInterval(progress));
   const e2eMs = performance.now() - t0;
   const latencies = [...sent.entries()].map(([job, at]) => arrivals.get(job)! - at).sort((a, b) => a - b);
 
@@ -139,7 +145,10 @@ async function main() {
   );
 }
 
-main().catch((err) => {
+main().catch(async (err) => {
   console.error(err);
+  await Promise.all(servers.map((s) => s.kill()));
+  await pg?.drop();
   process.exit(1);
 });
+

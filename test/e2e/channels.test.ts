@@ -1,0 +1,137 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { ServerHandle } from '../helpers/server.ts';
+import { launch, screenshot, WIDTHS, type Session } from './support/browser.ts';
+import { signIn } from './support/ui.ts';
+import { serverLogsOnFailure, startVigil, stopVigil } from './support/vigil.ts';
+
+/** Notification channels: create with field errors, send a test to a real sink, delete by typed name. */
+describe('notification channels', () => {
+  let server: ServerHandle;
+  let browser: Session;
+  let sink: http.Server;
+  let sinkUrl: string;
+  const received: Array<{ headers: http.IncomingHttpHeaders; body: string }> = [];
+  let channelPath = '';
+
+  beforeAll(async () => {
+    sink = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+    sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hooks/vigil`;
+    server = await startVigil();
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stopVigil(server);
+    await new Promise((resolve) => sink?.close(resolve));
+  });
+  beforeEach(() => serverLogsOnFailure(server));
+  afterEach(() => {
+    expect(browser.errors).toEqual([]);
+  });
+
+  async function openChannel(page: Page) {
+    await signIn(page, server.url, undefined, undefined, channelPath);
+    await page.getByRole('heading', { name: 'On-call webhook' }).waitFor();
+  }
+
+  it('shows the field error for an invalid URL and keeps everything typed, then creates the channel', async () => {
+    const page = await browser.newPage();
+    await signIn(page, server.url, undefined, undefined, '/settings/notifications');
+    await page.getByRole('status').filter({ hasText: 'No notification channels' }).waitFor();
+    await page.getByRole('link', { name: 'New channel' }).first().click();
+
+    await page.getByLabel('Name', { exact: true }).fill('On-call webhook');
+    await page.getByLabel('URL', { exact: true }).fill('not a url');
+    await page.getByLabel('Bearer token').fill('s3cret-token');
+    await page.getByLabel('Custom header name').fill('X-Team');
+    await page.getByLabel('Custom header value').fill('ops');
+    await page.getByRole('button', { name: 'Create channel' }).click();
+
+    const urlError = page.locator('#webhook-url-error');
+    await expect.poll(() => urlError.textContent()).toContain('must be an http:// or https:// URL');
+    expect(await page.getByLabel('URL', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe('On-call webhook');
+    expect(await page.getByLabel('Bearer token').inputValue()).toBe('s3cret-token');
+    expect(await page.getByLabel('Custom header name').inputValue()).toBe('X-Team');
+    expect(await page.getByLabel('URL', { exact: true }).inputValue()).toBe('not a url');
+
+    await page.getByLabel('URL', { exact: true }).fill(sinkUrl);
+    await page.getByRole('button', { name: 'Create channel' }).click();
+    await page.waitForURL(/\/settings\/notifications\/[0-9A-Z]+\?created=1$/);
+    channelPath = new URL(page.url()).pathname;
+    await page.getByRole('heading', { name: 'On-call webhook' }).waitFor();
+    // The secret is stored, never shown back.
+    expect(await page.getByLabel('Bearer token').inputValue()).toBe('');
+    expect(await page.getByLabel('Bearer token').getAttribute('placeholder')).toBe('stored - leave blank to keep');
+    const preview = await page.getByTestId('payload-preview').textContent();
+    expect(preview).toContain(`POST ${sinkUrl}`);
+    expect(preview).toContain('"host_name": "db-01"');
+    expect(preview).toContain('X-Team');
+  });
+
+  it('checks an email channel field by field: a bad port locally, a bad sender on the server', async () => {
+    const page = await browser.newPage();
+    await signIn(page, server.url, undefined, undefined, '/settings/notifications/new');
+    await page.getByRole('radio', { name: 'Email (SMTP)' }).check();
+    await page.getByLabel('Name', { exact: true }).fill('Ops mail');
+    await page.getByLabel('SMTP host').fill('127.0.0.1');
+    await page.getByLabel('Port').fill('twenty-five');
+    await page.getByLabel('From').fill('not-an-address');
+    await page.getByLabel('To').fill('oncall@example.com');
+    await page.getByRole('button', { name: 'Create channel' }).click();
+    await expect.poll(() => page.locator('#smtp-port-error').textContent()).toContain('must be a number');
+
+    await page.getByLabel('Port').fill('2525');
+    await page.getByRole('button', { name: 'Create channel' }).click();
+    await expect.poll(() => page.locator('#smtp-from-error').textContent()).toContain('email address');
+    expect(await page.locator('#smtp-port-error').count()).toBe(0);
+    expect(await page.getByLabel('To').inputValue()).toBe('oncall@example.com');
+    expect(await page.getByLabel('SMTP host').inputValue()).toBe('127.0.0.1');
+    expect(await page.getByTestId('payload-preview').textContent()).toContain('Subject: [vigil] [critical] db-01: backup_failed');
+  });
+
+  it('writes screenshots of the channel editor at both widths', async () => {
+    for (const width of Object.values(WIDTHS)) {
+      const page = await browser.newPage({ width });
+      await openChannel(page);
+      await screenshot(page, 'channel-editor');
+    }
+  });
+
+  it('sends a test to the sink and shows ok with its status code', async () => {
+    const page = await browser.newPage();
+    await openChannel(page);
+    await page.getByRole('button', { name: 'Send test' }).click();
+    const result = page.getByTestId('test-result');
+    await expect.poll(() => result.textContent()).toMatch(/ok · 202/);
+    expect(received.length).toBeGreaterThan(0);
+    expect(received.at(-1)!.headers.authorization).toBe('Bearer s3cret-token');
+  });
+
+  it('deletes the channel only once its name is typed', async () => {
+    const page = await browser.newPage();
+    await openChannel(page);
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    const confirm = dialog.getByRole('button', { name: 'Delete channel' });
+    expect(await confirm.isDisabled()).toBe(true);
+    await dialog.getByLabel(/to confirm/).fill('On-call');
+    expect(await confirm.isDisabled()).toBe(true);
+    await dialog.getByLabel(/to confirm/).fill('On-call webhook');
+    expect(await confirm.isDisabled()).toBe(false);
+    await confirm.click();
+    await page.waitForURL(/\/settings\/notifications$/);
+    await page.getByRole('status').filter({ hasText: 'No notification channels' }).waitFor();
+  });
+});

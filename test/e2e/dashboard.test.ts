@@ -1,0 +1,130 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { ServerHandle } from '../helpers/server.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { FakeAgent } from './support/agent.ts';
+import { launch, screenshot, WIDTHS, type Session } from './support/browser.ts';
+import { Fleet } from './support/fleet.ts';
+import { signIn, subscribed } from './support/ui.ts';
+import { serverLogsOnFailure, startVigil, stopVigil } from './support/vigil.ts';
+
+/** The dashboard over a small real fleet: every status, tags, alerts. */
+describe('dashboard', () => {
+  let server: ServerHandle;
+  let browser: Session;
+  let fleet: Fleet;
+  const agents: FakeAgent[] = [];
+  let web02: FakeAgent;
+
+  const names = (page: Page) => page.getByTestId('host-table').locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-host')));
+  const status = async (id: string) => (await fleet.gql('query($id: ID!){ host(id: $id){ status } }', { id })).host.status as string;
+
+  beforeAll(async () => {
+    server = await startVigil();
+    fleet = await Fleet.admin(server.url);
+    const db = await fleet.enroll('db-01', { tags: ['prod', 'postgres'] });
+    const web1 = await fleet.enroll('web-01', { tags: ['prod', 'nginx'] });
+    const web2 = await fleet.enroll('web-02', { tags: ['prod', 'nginx'] });
+    const runner = await fleet.enroll('build-runner', { tags: ['ci'] });
+    const laptop = await fleet.enroll('laptop-ana', { alwaysOn: false, tags: ['laptop'] });
+    await fleet.enroll('laptop-ben', { alwaysOn: false, tags: ['laptop'] });
+    for (const h of [db, web1, runner]) agents.push(await FakeAgent.connect(server.url, h.token, `${h.name}.internal`));
+    web02 = await FakeAgent.connect(server.url, web2.token, 'web-02.internal');
+    const sleeper = await FakeAgent.connect(server.url, laptop.token, 'ana-thinkpad');
+    await sleeper.close();
+    await waitFor(async () => (await status(laptop.id)) === 'ASLEEP', { what: 'laptop-ana asleep' });
+    await fleet.failJob(agents[0]!, db.id, { error: 'unable to open repository at s3:backups/db-01: Access Denied' });
+    await fleet.failJob(agents[1]!, web1.id, { kind: 'CHECK', error: 'Fatal: repository contains errors' });
+    await waitFor(async () => (await fleet.openAlertCount()) === 2, { what: 'two open alerts' });
+    browser = await launch();
+  });
+  afterAll(async () => {
+    for (const a of agents) await a.close();
+    await web02?.close();
+    await browser?.close();
+    await stopVigil(server);
+  });
+  beforeEach(() => serverLogsOnFailure(server));
+  afterEach(() => {
+    expect(browser.errors).toEqual([]);
+  });
+
+  it('keeps filters and sort in the URL, so they survive a reload', async () => {
+    const page = await browser.newPage();
+    await signIn(page, server.url);
+    await expect.poll(() => names(page)).toHaveLength(6);
+
+    await page.getByLabel('Search hosts by name').fill('web');
+    await page.waitForURL(/[?&]q=web/);
+    await page.getByRole('group', { name: 'Tags' }).getByRole('button', { name: '#prod' }).click();
+    await page.waitForURL(/tag=prod/);
+    await page.getByRole('button', { name: /^Host/ }).click();
+    await page.waitForURL(/dir=desc/);
+    await expect.poll(() => names(page)).toEqual(['web-02', 'web-01']);
+
+    await page.reload();
+    await expect.poll(() => names(page)).toEqual(['web-02', 'web-01']);
+    expect(await page.getByLabel('Search hosts by name').inputValue()).toBe('web');
+    expect(await page.getByRole('button', { name: '#prod' }).getAttribute('aria-pressed')).toBe('true');
+    expect(await page.locator('th[aria-sort="descending"]').textContent()).toContain('Host');
+
+    await page.getByRole('group', { name: 'Status' }).getByRole('button', { name: 'online' }).click();
+    await page.waitForURL(/status=online/);
+    await page.getByRole('button', { name: /^Last backup/ }).click();
+    await page.waitForURL(/sort=backup/);
+    await page.reload();
+    expect(await page.getByRole('group', { name: 'Status' }).getByRole('button', { name: 'online' }).getAttribute('aria-pressed')).toBe('true');
+    expect(await page.locator('th[aria-sort="ascending"]').textContent()).toContain('Last backup');
+  });
+
+  it('links the critical banner to the critical alerts', async () => {
+    const page = await browser.newPage();
+    await signIn(page, server.url);
+    const banner = page.getByTestId('critical-banner');
+    await expect.poll(() => banner.textContent()).toContain('1 critical alert open');
+    await banner.getByRole('link').click();
+    await page.waitForURL(/\/alerts\?severity=critical/);
+    await expect.poll(() => page.getByTestId('alert-list').locator('li').count()).toBe(1);
+    expect(await page.getByTestId('alert-list').textContent()).toContain('check failed');
+  });
+
+  it('turns a host red live when its always-on agent drops', async () => {
+    const page = await browser.newPage();
+    const live = subscribed(page, 'hostChanged');
+    await signIn(page, server.url);
+    await live;
+    const row = page.locator('tr[data-host="web-02"]');
+    await expect.poll(() => row.getAttribute('data-status')).toBe('online');
+    await web02.close();
+    await expect.poll(() => row.getAttribute('data-status')).toBe('offline');
+    expect(await row.locator('.dot.offline').count()).toBeGreaterThan(0);
+  });
+
+  it('enrolls a host and shows its token once, with the command to start the agent', async () => {
+    const page = await browser.newPage();
+    await signIn(page, server.url);
+    await page.getByRole('button', { name: 'Enroll host' }).first().click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name').fill('nas-01');
+    await dialog.getByLabel('Tags').fill('storage, home');
+    await dialog.getByRole('button', { name: 'Enroll host' }).click();
+    const token = await dialog.getByLabel('Agent token for nas-01', { exact: true }).inputValue();
+    expect(token).toMatch(/^\S{20,}$/);
+    expect(await dialog.getByLabel('Run on the host', { exact: true }).inputValue()).toBe(`VIGIL_SERVER=${server.url} VIGIL_AGENT_TOKEN=${token} npm run agent`);
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await page.locator('tr[data-host="nas-01"][data-status="never_seen"]').waitFor();
+    // The token works for the agent endpoint.
+    const agent = await FakeAgent.connect(server.url, token, 'nas-01.home');
+    await expect.poll(() => page.locator('tr[data-host="nas-01"]').getAttribute('data-status')).toBe('online');
+    await agent.close();
+  });
+
+  it('writes screenshots of the dashboard at both widths', async () => {
+    for (const width of Object.values(WIDTHS)) {
+      const page = await browser.newPage({ width });
+      await signIn(page, server.url);
+      await expect.poll(() => names(page)).toHaveLength(7);
+      await screenshot(page, 'dashboard');
+    }
+  });
+});

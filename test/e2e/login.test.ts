@@ -1,0 +1,68 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ServerHandle } from '../helpers/server.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { launch, type Session } from './support/browser.ts';
+import { Fleet } from './support/fleet.ts';
+import { signIn } from './support/ui.ts';
+import { serverLogsOnFailure, startVigil, stopVigil } from './support/vigil.ts';
+
+describe('signing in', () => {
+  let server: ServerHandle;
+  let browser: Session;
+
+  beforeAll(async () => {
+    server = await startVigil();
+    const fleet = await Fleet.admin(server.url);
+    await fleet.enroll('db-01', { tags: ['prod'] });
+    await fleet.enroll('laptop-ana', { alwaysOn: false, tags: ['laptop'] });
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stopVigil(server);
+  });
+  beforeEach(() => serverLogsOnFailure(server));
+  afterEach(() => {
+    expect(browser.errors).toEqual([]);
+  });
+
+  it('lists the hosts on the dashboard after signing in', async () => {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await page.waitForURL(/\/login\?next=/);
+    await signIn(page, server.url);
+    const table = page.getByTestId('host-table');
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(2);
+    expect(await table.locator('tr[data-host="db-01"]').textContent()).toContain('never seen');
+  });
+
+  it('says so when the password is wrong, and stays on the login page', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/login`);
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByTestId('login-error').textContent()).toContain('Wrong username or password');
+    expect(new URL(page.url()).pathname).toBe('/login');
+  });
+
+  it('shows the role in the user menu and signs out from it', async () => {
+    const page = await browser.newPage();
+    await signIn(page, server.url);
+    await page.getByRole('button', { name: /User menu/ }).click();
+    await expect.poll(() => page.getByTestId('user-role').textContent()).toBe('Admin');
+    await page.getByRole('menuitem', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login/);
+    await page.goto(`${server.url}/alerts`);
+    await page.waitForURL(/\/login\?next=%2Falerts/);
+  });
+
+  it('sends an expired session back to the login page, then where it was', async () => {
+    const page = await browser.newPage();
+    await signIn(page, server.url, undefined, undefined, '/alerts');
+    await page.context().clearCookies();
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.waitForURL(/\/login\?next=%2F/);
+    await waitFor(async () => (await page.locator('text=Your session ended').count()) === 1, { what: 'the session-ended note' });
+  });
+});

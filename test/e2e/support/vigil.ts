@@ -1,0 +1,52 @@
+import net from 'node:net';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { onTestFailed } from 'vitest';
+import { ROOT, startServer, type ServerHandle } from '../../helpers/server.ts';
+
+/**
+ * The real Vigil server for browser tests. The port is chosen first so that
+ * VIGIL_BASE_URL equals the page's origin: the graphql-ws endpoint accepts the
+ * session cookie only from that Origin.
+ */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+let built = false;
+
+/** ensureWebBuilt builds the SPA when build/ is missing or stale (the same script as `npm start`). */
+export function ensureWebBuilt(): void {
+  if (built) return;
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'web', 'ensure-built.mjs'), '--strict'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('building the web UI failed');
+  built = true;
+}
+
+export async function startVigil(env: Record<string, string> = {}): Promise<ServerHandle> {
+  ensureWebBuilt();
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  return startServer({ env: { PORT: String(port), VIGIL_BASE_URL: base, ...env } });
+}
+
+/** serverLogsOnFailure: call in beforeEach; a failing test prints the server's last log lines. */
+export function serverLogsOnFailure(server: ServerHandle | undefined, lines = 40): void {
+  onTestFailed(() => {
+    if (server) console.error(`--- last ${lines} server log lines ---\n${server.logs.slice(-lines).join('\n')}`);
+  });
+}
+
+/** stopVigil: SIGTERM, then SIGKILL if the server has not exited within 10 s (no orphan servers). */
+export async function stopVigil(server: ServerHandle | undefined): Promise<void> {
+  if (!server) return;
+  const stopped = await Promise.race([server.stop().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 10_000))]);
+  if (!stopped) await server.kill();
+}

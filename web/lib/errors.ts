@@ -1,0 +1,41 @@
+import type { CombinedError } from '@urql/core';
+
+/**
+ * Reading the API's errors for forms: BAD_USER_INPUT carries
+ * extensions.fields [{ path, message }] with paths such as `name`, `cron`,
+ * `webhook.url`; each goes next to its input, everything else on top.
+ */
+export type FieldErrors = Record<string, string>;
+
+interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** fieldErrors maps each bad field's path to its message. */
+export function fieldErrors(error: CombinedError | null | undefined): FieldErrors {
+  const out: FieldErrors = {};
+  for (const e of error?.graphQLErrors ?? []) {
+    const fields = (e.extensions?.fields ?? []) as FieldError[];
+    for (const f of fields) out[f.path] ??= f.message;
+  }
+  return out;
+}
+
+/** formError is the message to show above the form: a network failure, or an error that names no field. */
+export function formError(error: CombinedError | null | undefined, known: FieldErrors = fieldErrors(error)): string | null {
+  if (!error) return null;
+  if (error.networkError) return 'Vigil could not be reached. Check your connection and try again.';
+  const e = error.graphQLErrors[0];
+  if (!e) return error.message;
+  if (e.extensions?.code === 'BAD_USER_INPUT' && Object.keys(known).length > 0) return 'Some fields need attention.';
+  if (e.extensions?.code === 'FORBIDDEN') return 'Your role does not allow this.';
+  return e.message;
+}
+
+/** errorText: one line for an error outside a form (toasts, inline results). */
+export function errorText(error: CombinedError | null | undefined): string | null {
+  if (!error) return null;
+  if (error.networkError) return 'Vigil could not be reached.';
+  return error.graphQLErrors[0]?.message ?? error.message;
+}

@@ -1,0 +1,38 @@
+/** Words the UI shows for the API's enums, in one place. */
+
+export const HOST_STATUS: Record<string, { label: string; tone: 'online' | 'offline' | 'asleep' | 'never' }> = {
+  ONLINE: { label: 'online', tone: 'online' },
+  OFFLINE: { label: 'offline', tone: 'offline' },
+  ASLEEP: { label: 'asleep', tone: 'asleep' },
+  NEVER_SEEN: { label: 'never seen', tone: 'never' },
+};
+
+/** URL spelling of host statuses (?status=online,asleep). */
+export const HOST_STATUS_PARAM: Record<string, string> = { ONLINE: 'online', OFFLINE: 'offline', ASLEEP: 'asleep', NEVER_SEEN: 'never' };
+
+export const JOB_KINDS = ['BACKUP', 'FORGET', 'PRUNE', 'CHECK', 'UNLOCK', 'INIT'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+export const JOB_KIND_LABEL: Record<string, string> = {
+  BACKUP: 'Backup',
+  FORGET: 'Forget',
+  PRUNE: 'Prune',
+  CHECK: 'Check',
+  UNLOCK: 'Unlock',
+  INIT: 'Init',
+};
+
+export const JOB_STATUS_TONE: Record<string, string> = {
+  QUEUED: '',
+  RUNNING: 'accent',
+  SUCCEEDED: 'ok',
+  FAILED: 'bad',
+  CANCELLED: 'warn',
+};
+
+/** kindLabel: backup_failed -> "backup failed". */
+export function kindLabel(kind: string): string {
+  return kind.replace(/_/g, ' ');
+}
+
+export const CHANNEL_KIND_LABEL: Record<string, string> = { WEBHOOK: 'Webhook', NTFY: 'ntfy', SMTP: 'Email (SMTP)' };

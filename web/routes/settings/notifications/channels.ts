@@ -1,0 +1,60 @@
+import { graphql, type ResultOf } from '$lib/graphql.ts';
+
+/** Notification channels: their fields, the list, the editor's mutations and the delivery log. */
+export const ChannelFieldsFragment = graphql(`
+  fragment ChannelFields on Channel @_unmask {
+    id name kind enabled lastFiredAt lastError lastErrorAt failing failureCount createdAt updatedAt
+    config {
+      __typename
+      ... on WebhookConfig { url bearerTokenSet headerName headerValueSet }
+      ... on NtfyConfig { serverUrl topic accessTokenSet defaultPriority }
+      ... on SmtpConfig { host port encryption username passwordSet from to verifyTls }
+    }
+  }
+`);
+
+export const DeliveryFieldsFragment = graphql(`
+  fragment DeliveryFields on Delivery @_unmask {
+    id event ok statusCode latencyMs error firedAt attempt
+    channel { id name kind }
+    alert { id kind host { id name } }
+  }
+`);
+
+export const ChannelsQuery = graphql(`
+  query Channels {
+    channels { ...ChannelFields }
+    deliveries(first: 50) { totalCount edges { node { ...DeliveryFields } } }
+  }
+`, [ChannelFieldsFragment, DeliveryFieldsFragment]);
+
+export const ChannelQuery = graphql(`
+  query Channel($id: ID!) {
+    channel(id: $id) { ...ChannelFields }
+    deliveries(channelId: $id, first: 30) { totalCount edges { node { ...DeliveryFields } } }
+  }
+`, [ChannelFieldsFragment, DeliveryFieldsFragment]);
+
+export const CreateChannel = graphql(`
+  mutation CreateChannel($input: ChannelInput!) { createChannel(input: $input) { ...ChannelFields } }
+`, [ChannelFieldsFragment]);
+
+export const UpdateChannel = graphql(`
+  mutation UpdateChannel($id: ID!, $input: ChannelUpdateInput!) { updateChannel(id: $id, input: $input) { ...ChannelFields } }
+`, [ChannelFieldsFragment]);
+
+export const DeleteChannel = graphql(`
+  mutation DeleteChannel($id: ID!, $confirmName: String!) { deleteChannel(id: $id, confirmName: $confirmName) }
+`);
+
+/** testChannel: one synthetic notification now, without retry; the logged attempt comes back. */
+export const TestChannel = graphql(`
+  mutation TestChannel($id: ID!) {
+    testChannel(id: $id) { id ok statusCode latencyMs error firedAt }
+  }
+`);
+export type TestDelivery = ResultOf<typeof TestChannel>['testChannel'];
+
+export type Channel = ResultOf<typeof ChannelFieldsFragment>;
+export type Delivery = ResultOf<typeof DeliveryFieldsFragment>;
+export type ChannelKind = Channel['kind'];
