@@ -33,6 +33,7 @@ import { createTriggers } from './triggers/triggers.ts';
 import { alertEventInput } from './alerts/alert-events.ts';
 import type { Services } from './services.ts';
 import { createJobs } from './jobs/jobs.ts';
+import { createJobLogs } from './jobs/job-logs.ts';
 import { createEngine } from './engine/engine.ts';
 import { createPresence } from './hosts/presence.ts';
 import { createCatchUp } from './engine/catch-up.ts';
@@ -149,6 +150,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     jobs,
     engine,
     logscan,
+    jobLogs: createJobLogs({ db, provider: database.provider, pubsub, log }),
     heartbeatSeconds: config.heartbeatSeconds,
     pingSeconds: config.agentPingSeconds,
     helloTimeoutSeconds: config.agentHelloTimeoutSeconds,

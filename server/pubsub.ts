@@ -25,6 +25,7 @@ export type Topics = {
   jobChanged: [Job];
   jobProgress: [JobProgress];
   eventLogged: [Event];
+  jobLogged: [import('./jobs/job-logs.ts').JobLogLineEvent];
   /** configuration caches (triggers, log-scan rules) reload on these, on every instance */
   triggersChanged: [{ at: string }];
   logScanRulesChanged: [{ at: string }];

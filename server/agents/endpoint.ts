@@ -35,6 +35,16 @@ export const CLOSE = { replaced: 4000, tokenRotated: 4001, hostDeleted: 4002, he
 const BAD_FRAME_LIMIT = 20;
 const BAD_FRAME_WINDOW_MS = 60_000;
 
+/** refOf recovers a frame's id for an error reply, when the frame had one. */
+function refOf(data: WebSocket.RawData): string | undefined {
+  try {
+    const id = (JSON.parse(data.toString()) as { id?: unknown }).id;
+    return typeof id === 'string' ? id.slice(0, 64) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function reject(socket: Socket, status: number, text: string) {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
 }
@@ -94,7 +104,7 @@ export function createAgentEndpoint(opts: EndpointOptions) {
       session.enqueue(() =>
         handleRaw(session, data, isBinary).catch((err) => {
           log.error('agent frame failed', { hostId, error: err });
-          void session.sendText(errorFrame('internal_error', 'the server could not handle this frame; it was not applied'));
+          void session.sendText(errorFrame('internal_error', 'the server could not handle this frame; it was not applied', refOf(data)));
         }),
       );
     });

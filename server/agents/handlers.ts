@@ -5,6 +5,7 @@ import type { Presence } from '../hosts/presence.ts';
 import type { JobsService } from '../jobs/jobs.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { LogScanner } from '../logscan/scanner.ts';
+import type { JobLogs } from '../jobs/job-logs.ts';
 import type { Db } from '../db.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
@@ -21,11 +22,14 @@ export interface HandlerDeps {
   jobs: JobsService;
   engine: Engine;
   logscan: LogScanner;
+  jobLogs: JobLogs;
   heartbeatSeconds: number;
 }
 
 /** job reports queued for the engine beyond which a socket waits for its own commit */
 const ENGINE_BACKLOG = 20_000;
+/** the stored copy of a running job's progress is refreshed at most this often */
+const PROGRESS_EVERY_MS = 3_000;
 
 type Handlers = { [T in InboundFrame['type']]: (s: AgentSession, f: FrameOf<T>) => Promise<void> };
 
@@ -37,6 +41,7 @@ export async function sendScheduleSet(db: Db, session: AgentSession): Promise<bo
 
 export function createHandlers(deps: HandlerDeps): Handlers {
   const { db, clock, log, jobs, engine, presence } = deps;
+  const progressWritten = new Map<string, number>();
   return {
     /** hello: online, versions, welcome then schedule.set on this socket, then any parked jobs. */
     async hello(s, f) {
@@ -68,9 +73,14 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       if (!job) log.debug('job.started ignored (unknown or not queued)', { hostId: s.hostId, jobId: f.payload.jobId });
     },
 
-    /** job.progress is published to subscribers, not stored per frame. */
+    /** job.progress is published to subscribers; the last report is stored at most every few seconds (a reload shows it). */
     async 'job.progress'(s, f) {
       deps.pubsub.publish('jobProgress', { hostId: s.hostId, ...f.payload });
+      const now = clock.now().getTime();
+      if (now - (progressWritten.get(f.payload.jobId) ?? 0) < PROGRESS_EVERY_MS) return;
+      progressWritten.set(f.payload.jobId, now);
+      if (progressWritten.size > 10_000) progressWritten.delete(progressWritten.keys().next().value!);
+      await db.job.updateMany({ where: { id: f.payload.jobId, hostId: s.hostId, status: 'running' }, data: { progress: JSON.stringify(f.payload) } });
     },
 
     /**
@@ -92,6 +102,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
 
     async 'log.lines'(s, f) {
       await deps.logscan.ingest(s.hostId, f.payload, clock.now());
+      await deps.jobLogs.append(s.hostId, f.payload).catch((err) => log.warn('job log lines not stored', { hostId: s.hostId, error: err }));
     },
   };
 }

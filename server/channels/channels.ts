@@ -49,7 +49,8 @@ export function mergeConfig(stored: ChannelConfig, update: Record<string, unknow
       else out[key] = value;
     } else if (value === undefined) {
       continue;
-    } else if (value === null) {
+    } else if (value === null || value === '') {
+      // null or "" clears an optional field (a required one then fails validation, by name)
       delete out[key];
     } else {
       out[key] = value;

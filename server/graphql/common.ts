@@ -13,6 +13,7 @@ export const SeverityEnum = builder.enumType('Severity', { values: ['INFO', 'WAR
 export const AlertStatusEnum = builder.enumType('AlertStatus', { values: ['OPEN', 'ACKNOWLEDGED', 'RESOLVED'] as const });
 export const JobKindEnum = builder.enumType('JobKind', { values: JOB_KINDS.map(upper) as ['BACKUP', 'FORGET', 'PRUNE', 'CHECK', 'UNLOCK', 'INIT'] });
 export const JobStatusEnum = builder.enumType('JobStatus', { values: ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const });
+export const LogStreamEnum = builder.enumType('LogStream', { values: ['STDOUT', 'STDERR', 'BOTH'] as const });
 export const SortDirectionEnum = builder.enumType('SortDirection', { values: ['ASC', 'DESC'] as const });
 
 /** A trimmed, bounded display name. */

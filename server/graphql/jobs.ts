@@ -1,5 +1,5 @@
 import { builder } from './builder.ts';
-import { JobKindEnum, JobStatusEnum, PAGE, lower, upper } from './common.ts';
+import { JobKindEnum, JobStatusEnum, LogStreamEnum, PAGE, lower, upper } from './common.ts';
 import { z } from 'zod';
 import { filter, pipe } from 'graphql-yoga';
 import { actorOf, requireRole, requireViewer } from '../users/roles.ts';
@@ -7,6 +7,7 @@ import { parseInput } from '../validation.ts';
 import type { JobKind } from '../schedules/schedules.ts';
 import type { Job } from '../../prisma/generated/sqlite/client.ts';
 import type { JobProgress } from '../pubsub.ts';
+import type { JobLogLineEvent } from '../jobs/job-logs.ts';
 
 /** Jobs: restic runs on hosts, with their outcome. */
 const JobFilter = builder.inputType('JobFilter', {
@@ -34,7 +35,33 @@ export const JobRef = builder.prismaObject('Job', {
     exitCode: t.exposeInt('exitCode', { nullable: true }),
     error: t.exposeString('error', { nullable: true }),
     summary: t.field({ type: 'JSON', nullable: true, resolve: (j) => (j.summary ? JSON.parse(j.summary) : null) }),
-    progress: t.field({ type: 'JSON', nullable: true, description: 'the last progress report seen', resolve: (j) => (j.progress ? JSON.parse(j.progress) : null) }),
+    progress: t.field({ type: 'JSON', nullable: true, description: 'the last progress report stored (refreshed every few seconds while running)', resolve: (j) => (j.progress ? JSON.parse(j.progress) : null) }),
+    logLines: t.prismaField({
+      type: ['JobLogLine'],
+      description: 'the job\'s newest output lines, oldest first',
+      args: { last: t.arg.int({ defaultValue: 200 }) },
+      resolve: async (query, job, args, ctx) => {
+        const rows = await ctx.services.db.jobLogLine.findMany({ ...query, where: { jobId: job.id }, orderBy: { seq: 'desc' }, take: Math.min(Math.max(args.last ?? 200, 1), 2000) });
+        return rows.reverse();
+      },
+    }),
+  }),
+});
+
+builder.prismaObject('JobLogLine', {
+  fields: (t) => ({
+    ts: t.expose('ts', { type: 'DateTime' }),
+    stream: t.field({ type: LogStreamEnum, resolve: (l) => upper(l.stream) as never }),
+    text: t.exposeString('text'),
+  }),
+});
+
+const JobLogLineRef = builder.objectRef<JobLogLineEvent>('JobLogLineEvent').implement({
+  fields: (t) => ({
+    jobId: t.exposeID('jobId'),
+    ts: t.expose('ts', { type: 'DateTime' }),
+    stream: t.field({ type: LogStreamEnum, resolve: (l) => upper(l.stream) as never }),
+    text: t.exposeString('text'),
   }),
 });
 
@@ -118,6 +145,16 @@ builder.subscriptionFields((t) => ({
       return pipe(ctx.services.pubsub.subscribe('jobChanged'), filter((job: Job) => !args.hostId || job.hostId === String(args.hostId)));
     },
     resolve: (job) => job,
+  }),
+  jobLogged: t.field({
+    type: JobLogLineRef,
+    description: 'output lines of a job as the agent sends them',
+    args: { jobId: t.arg.id({ required: true }) },
+    subscribe: (_root, args, ctx) => {
+      requireViewer(ctx.viewer);
+      return pipe(ctx.services.pubsub.subscribe('jobLogged'), filter((l: JobLogLineEvent) => l.jobId === String(args.jobId)));
+    },
+    resolve: (l) => l,
   }),
   jobProgress: t.field({
     type: JobProgressRef,

@@ -1,5 +1,5 @@
 import { builder } from './builder.ts';
-import { SeverityEnum, lower, noNulls, upper } from './common.ts';
+import { SeverityEnum, lower, noNulls, upper, LogStreamEnum } from './common.ts';
 import { HostRef } from './hosts.ts';
 import { actorOf, requireRole, requireViewer } from '../users/roles.ts';
 import { parseInput } from '../validation.ts';
@@ -11,7 +11,6 @@ import type { HostCounters } from '../logscan/engine.ts';
 import type { GraphQLContext } from './context.ts';
 
 /** Log-scan rules (global, per-host overrides, host-only), the effective set per host, the tester and the scanner's stats. */
-const LogStreamEnum = builder.enumType('LogStream', { values: ['STDOUT', 'STDERR', 'BOTH'] as const });
 const count = (description: string) => ({ description: `${description} (Float: may pass 2^31)` });
 
 builder.prismaObject('LogScanRule', {

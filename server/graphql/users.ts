@@ -51,7 +51,12 @@ builder.queryFields((t) => ({
     type: 'User',
     nullable: true,
     description: 'the signed-in user, or null',
-    resolve: (query, _root, _args, ctx) => (ctx.viewer ? ctx.services.db.user.findUnique({ ...query, where: { id: ctx.viewer.userId } }) : null),
+    // The role is the credentials' (an API token may be scoped below its owner's role).
+    resolve: async (query, _root, _args, ctx) => {
+      if (!ctx.viewer) return null;
+      const user = await ctx.services.db.user.findUnique({ ...query, where: { id: ctx.viewer.userId } });
+      return user ? { ...user, role: ctx.viewer.role } : null;
+    },
   }),
   users: t.prismaField({
     type: ['User'],

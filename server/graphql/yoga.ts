@@ -5,7 +5,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { schema } from './schema.ts';
 import type { GraphQLContext, CookieToSet } from './context.ts';
 import type { Services } from '../services.ts';
@@ -30,7 +30,8 @@ export const ARMOR = {
   maxDepth: { n: 12 },
   maxAliases: { n: 20 },
   maxTokens: { n: 4000 },
-  costLimit: { maxCost: 20000 },
+  // a full page (first: 500) of hosts or alerts with their relations must fit
+  costLimit: { maxCost: 100_000 },
   maxDirectives: { n: 20 },
   blockFieldSuggestion: { enabled: true },
 };
@@ -137,8 +138,14 @@ export function createGraphQLServer(services: Services): GraphQLServer {
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe },
         };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
+        // graphql-armor rejects by throwing as well as by returning errors; either way the client gets them
+        try {
+          const errors = validate(args.schema, args.document);
+          if (errors.length) return errors;
+        } catch (err) {
+          if (err instanceof GraphQLError) return [err];
+          throw err;
+        }
         return args as never;
       },
     },

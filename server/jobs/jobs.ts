@@ -141,6 +141,11 @@ export function createJobs(deps: JobsDeps) {
         if (!schedule) throw notFound('schedule', scheduleId);
         if (schedule.kind !== kind) throw badInput([{ path: 'scheduleId', message: `schedule ${scheduleId} runs ${schedule.kind}, not ${kind}` }]);
       }
+      // restic forget without a keep policy removes nothing and reports success: refuse it here.
+      const retention = schedule?.retention ? (JSON.parse(schedule.retention) as Record<string, number>) : null;
+      if (kind === 'forget' && !Object.values(retention ?? {}).some((n) => n > 0)) {
+        throw badInput([{ path: 'scheduleId', message: 'a forget runs the keep rules of a forget schedule: give the scheduleId of one with at least one keep rule' }]);
+      }
       let runPaths = paths;
       if (kind === 'backup' && !schedule && !runPaths?.length) {
         runPaths = [...new Set(host.schedules.filter((s) => s.kind === 'backup' && s.enabled).flatMap((s) => parseJsonList(s.paths)))];

@@ -27,6 +27,8 @@ export interface ServerHandle {
 
 export interface StartOptions {
   env?: Record<string, string>;
+  /** variables to leave out of the environment (defaults included) */
+  unset?: string[];
   dataDir?: string;
   timeoutMs?: number;
 }
@@ -45,6 +47,7 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
     VIGIL_LOG_LEVEL: 'info',
     ...opts.env,
   };
+  for (const name of opts.unset ?? []) delete env[name];
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   let exited = false;

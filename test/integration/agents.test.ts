@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startServer, testDatabase, TEST_PROVIDER, type ServerHandle, type TestDatabase } from '../helpers/server.ts';
-import { gqlOk, login, tokenFor } from '../helpers/gql.ts';
+import { errorCode, fieldPaths, gql, gqlOk, login, tokenFor } from '../helpers/gql.ts';
 import { TestAgent } from '../helpers/agent-client.ts';
 import { subscribe } from '../helpers/subscribe.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -215,6 +215,46 @@ describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
     // online: sent at once
     const now = await gqlOk(server.url, `mutation { runJob(hostId:"${hostId}", kind:PRUNE) { id } }`, {}, { token });
     expect((await a.next('command.run', 2)).payload).toMatchObject({ jobId: now.runJob.id, kind: 'prune' });
+  });
+
+  it('keeps a job\'s output lines and its last progress, and streams the lines live', async () => {
+    const { hostId, agentToken } = await enroll('log-host');
+    const a = await online(agentToken);
+    const job = await gqlOk(server.url, `mutation { runJob(hostId:"${hostId}", kind:CHECK) { id } }`, {}, { token });
+    const jobId = job.runJob.id;
+    await a.next('command.run');
+    const live = await subscribe(server.url, token, 'subscription($j:ID!){ jobLogged(jobId:$j){ stream text } }', { j: jobId });
+    a.send('job.started', { jobId, startedAt: new Date().toISOString() });
+    a.send('job.progress', { jobId, percent: 42, message: 'checking packs' });
+    a.send('log.lines', { stream: 'stdout', jobId, lines: [{ ts: new Date().toISOString(), text: 'using temporary cache' }, { ts: new Date().toISOString(), text: 'load indexes' }] });
+    a.send('log.lines', { stream: 'stderr', jobId, lines: [{ ts: new Date().toISOString(), text: 'check snapshots, trees and blobs' }] });
+    await live.next(3);
+    expect(live.events.map((e: any) => e.jobLogged)).toEqual([
+      { stream: 'stdout', text: 'using temporary cache' },
+      { stream: 'stdout', text: 'load indexes' },
+      { stream: 'stderr', text: 'check snapshots, trees and blobs' },
+    ]);
+    const stored = await gqlOk(server.url, `{ job(id:"${jobId}") { progress logLines(last: 2) { stream text } } }`, {}, { token });
+    expect(stored.job.progress).toMatchObject({ percent: 42, message: 'checking packs' });
+    expect(stored.job.logLines).toEqual([{ stream: 'stdout', text: 'load indexes' }, { stream: 'stderr', text: 'check snapshots, trees and blobs' }]);
+    // lines naming another host's job are not stored
+    const other = await enroll('log-other');
+    const o = await online(other.agentToken);
+    o.send('log.lines', { stream: 'stdout', jobId, lines: [{ ts: new Date().toISOString(), text: 'not mine' }] });
+    o.send('heartbeat', {});
+    await a.next('schedule.set');
+    expect((await gqlOk(server.url, `{ job(id:"${jobId}") { logLines { text } } }`, {}, { token })).job.logLines.map((l: any) => l.text)).not.toContain('not mine');
+    await live.dispose();
+  });
+
+  it('refuses runJob inputs that could only do nothing: a forget without keep rules, a backup without paths', async () => {
+    const { hostId } = await enroll('refuse-host');
+    const forget = await gql(server.url, `mutation { runJob(hostId:"${hostId}", kind:FORGET) { id } }`, {}, { token });
+    expect(errorCode(forget)).toBe('BAD_USER_INPUT');
+    expect(fieldPaths(forget)).toEqual(['scheduleId']);
+    const backup = await gql(server.url, `mutation { runJob(hostId:"${hostId}", kind:BACKUP) { id } }`, {}, { token });
+    expect(fieldPaths(backup)).toEqual(['scheduleId']);
+    expect((await jobsOf(hostId)).totalCount).toBe(0);
   });
 
   it('marks a silent host OFFLINE after the threshold and a closed socket at once, publishing hostChanged', async () => {

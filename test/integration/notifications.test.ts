@@ -21,7 +21,7 @@ beforeAll(async () => {
   [sink, smtp] = await Promise.all([startSink(), startSmtp()]);
   server = await startServer({
     // only 127.0.0.1 is allowed: ::1, link-local and the like stay refused
-    env: { ...db.env, VIGIL_BASE_URL: BASE_URL, VIGIL_ALLOW_PRIVATE_TARGETS: '127.0.0.1', VIGIL_DELIVERY_RETRY_BASE_MS: '50' },
+    env: { ...db.env, VIGIL_BASE_URL: BASE_URL, VIGIL_ALLOW_PRIVATE_TARGETS: '127.0.0.1', VIGIL_DELIVERY_RETRY_BASE_MS: '50', VIGIL_DELIVERY_TIMEOUT_SECONDS: '2' },
   });
   token = await tokenFor(server.url, 'ADMIN', await login(server.url));
 });
@@ -172,6 +172,44 @@ describe(`notifications on ${TEST_PROVIDER}`, () => {
     expect(sink.requests.filter((r) => r.json().event === 'alert.raised')).toHaveLength(1);
     expect((await q(`{ channel(id:"${hook}") { failureCount lastError } }`)).channel).toMatchObject({ failureCount: 0 });
     await disable(hook);
+  });
+
+  it('honours Retry-After on a 429', async () => {
+    sink.requests.length = 0;
+    sink.script.push({ status: 429, headers: { 'retry-after': '1' } });
+    const hook = await channel({ name: 'busy-hook', webhook: { url: `${sink.url}/busy` } });
+    const h = await fleetHost('hotel-08');
+    await h.finish('CHECK', 'failed');
+    const [alert] = await alertsOf(h.hostId);
+    const d = await waitFor(async () => {
+      const rows = (await q(`{ deliveries(alertId:"${alert.id}") { edges { node { statusCode attempt firedAt } } } }`)).deliveries.edges.map((e: any) => e.node);
+      return rows.length === 2 ? rows.sort((a: any, b: any) => a.attempt - b.attempt) : null;
+    });
+    expect(d.map((x: any) => x.statusCode)).toEqual([429, 200]);
+    expect(Date.parse(d[1].firedAt) - Date.parse(d[0].firedAt)).toBeGreaterThanOrEqual(1000);
+    await disable(hook);
+  });
+
+  it('times out a hanging receiver and retries it later, while another channel delivers at once', async () => {
+    sink.requests.length = 0;
+    const hanging = await startSink();
+    hanging.block();
+    const stuck = await channel({ name: 'hanging-hook', webhook: { url: `${hanging.url}/hang` } });
+    const fast = await channel({ name: 'fast-hook', webhook: { url: `${sink.url}/fast` } });
+    const h = await fleetHost('india-09');
+    await h.finish('CHECK', 'failed');
+    const [alert] = await alertsOf(h.hostId);
+    await waitFor(() => sink.requests.length === 1);
+    // the fast channel got its notification while the other one is still hanging (no attempt recorded yet)
+    expect((await q(`{ deliveries(channelId:"${stuck}") { totalCount } }`)).deliveries.totalCount).toBe(0);
+    await waitFor(() => hanging.requests.length === 1);
+    const timedOut = await waitFor(async () => (await q(`{ deliveries(channelId:"${stuck}") { edges { node { ok error attempt } } } }`)).deliveries.edges[0]?.node, { timeoutMs: 10_000 });
+    expect(timedOut).toMatchObject({ ok: false, attempt: 1, error: 'timed out after 2000 ms' });
+    hanging.unblock();
+    await waitFor(async () => (await q(`{ deliveries(channelId:"${stuck}") { edges { node { ok } } } }`)).deliveries.edges.some((e: any) => e.node.ok), { timeoutMs: 10_000 });
+    expect(new Set(hanging.requests.map((r) => r.json().alert_id))).toEqual(new Set([alert.id]));
+    await Promise.all([disable(stuck), disable(fast)]);
+    await hanging.close();
   });
 
   it('mails through a real SMTP server (STARTTLS, AUTH PLAIN) with the exact subject and Message-ID', async () => {

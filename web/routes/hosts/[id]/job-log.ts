@@ -1,24 +1,16 @@
-import { pending } from '$lib/pending.ts';
+import { graphql, type ResultOf } from '$lib/graphql.ts';
 
-/**
- * A job's log lines. The agent already sends `log.lines` with a jobId
- * (AGENT-PROTOCOL.md) but the API does not expose them yet: these two
- * operations are the proposed contract, offered only when the server has them.
- */
-export interface LogLine {
-  ts: string;
-  stream: 'STDOUT' | 'STDERR';
-  text: string;
-}
-
-export const JobLogQuery = pending<{ job: { id: string; logLines: LogLine[] } | null }, { id: string }>(`
+/** A job's output lines (the agent's log.lines for that job), stored and live. */
+export const JobLogQuery = graphql(`
   query JobLog($id: ID!) {
     job(id: $id) { id logLines(last: 200) { ts stream text } }
   }
 `);
 
-export const JobLoggedSubscription = pending<{ jobLogged: LogLine }, { jobId: string }>(`
+export const JobLoggedSubscription = graphql(`
   subscription JobLogged($jobId: ID!) {
     jobLogged(jobId: $jobId) { ts stream text }
   }
 `);
+
+export type LogLine = NonNullable<ResultOf<typeof JobLogQuery>['job']>['logLines'][number];

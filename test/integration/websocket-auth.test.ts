@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createClient } from 'graphql-ws';
+import { startServer, testDatabase, TEST_PROVIDER, type ServerHandle, type TestDatabase } from '../helpers/server.ts';
+import { login, tokenFor } from '../helpers/gql.ts';
+import { TestAgent } from '../helpers/agent-client.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+/** graphql-ws authentication and limits, and agent liveness, over real sockets. */
+const BASE = 'http://vigil.test:8080';
+let db: TestDatabase;
+let server: ServerHandle;
+let cookie: string;
+let token: string;
+
+beforeAll(async () => {
+  db = await testDatabase();
+  server = await startServer({ env: { ...db.env, VIGIL_BASE_URL: BASE, VIGIL_AGENT_PING_SECONDS: '1' } });
+  cookie = await login(server.url);
+  token = await tokenFor(server.url, 'VIEWER', cookie);
+});
+afterAll(async () => {
+  await server?.stop();
+  await db?.dispose();
+});
+
+/** run one operation over graphql-ws with the given handshake; resolves with its first result or the close. */
+function once(opts: { headers?: Record<string, string>; params?: Record<string, unknown>; query: string }): Promise<{ data?: unknown; errors?: Array<{ message: string }>; closed?: number }> {
+  return new Promise((resolve) => {
+    class WithHeaders extends WebSocket {
+      constructor(address: string, protocols?: string | string[]) {
+        super(address, protocols, { headers: opts.headers });
+      }
+    }
+    const client = createClient({
+      url: server.url.replace('http', 'ws') + '/graphql',
+      webSocketImpl: WithHeaders,
+      connectionParams: opts.params,
+      retryAttempts: 0,
+      on: { closed: (e) => resolve({ closed: (e as { code: number }).code }) },
+    });
+    client.subscribe({ query: opts.query }, {
+      next: (r) => resolve(r as never),
+      error: (e) => resolve(Array.isArray(e) ? { errors: e as never } : { closed: (e as { code?: number }).code ?? -1 }),
+      complete: () => undefined,
+    });
+  });
+}
+
+describe(`websockets on ${TEST_PROVIDER}`, () => {
+  it('accepts the session cookie only from a page of VIGIL_BASE_URL\'s origin', async () => {
+    const ok = await once({ headers: { cookie, origin: BASE }, query: '{ me { username } }' });
+    expect(ok.data).toEqual({ me: { username: 'admin' } });
+    const foreign = await once({ headers: { cookie, origin: 'https://evil.example' }, query: '{ me { username } }' });
+    expect(foreign.closed).toBe(4403);
+    const none = await once({ query: '{ me { username } }' });
+    expect(none.closed).toBe(4403);
+  });
+
+  it('accepts a token in connectionParams from any client, with or without an Origin', async () => {
+    const script = await once({ params: { authorization: `Bearer ${token}` }, query: '{ me { role } }' });
+    expect(script.data).toEqual({ me: { role: 'VIEWER' } });
+    const page = await once({ headers: { origin: 'https://dashboard.example' }, params: { authorization: `Bearer ${token}` }, query: '{ me { role } }' });
+    expect(page.data).toEqual({ me: { role: 'VIEWER' } });
+  });
+
+  it('applies the same query limits over the socket as over HTTP', async () => {
+    const deep = await once({ params: { authorization: `Bearer ${token}` }, query: 'subscription { alertChanged { alert { host { schedules { host { schedules { host { schedules { host { schedules { host { schedules { host { name } } } } } } } } } } } } } }' });
+    expect(JSON.stringify(deep)).toMatch(/depth/i);
+  });
+
+  it('terminates an agent socket that misses two pongs', async () => {
+    const d = await (await import('../helpers/gql.ts')).gqlOk(server.url, 'mutation { enrollHost(input:{ name:"deaf-host" }){ agentToken } }', {}, { cookie });
+    const agent = await TestAgent.online(server.url, d.enrollHost.agentToken);
+    // stop answering pings (as a frozen process would) but keep the TCP connection open
+    (agent.ws as unknown as { _autoPong: boolean })._autoPong = false;
+    agent.ws.pong = () => undefined;
+    const closed = await agent.waitClosed(15_000);
+    expect(closed.code).toBe(1006);
+    await waitFor(() => agent.closed);
+  });
+});
