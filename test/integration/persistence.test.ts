@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, testDatabase, TEST_PROVIDER, type ServerHandle, type TestDatabase } from '../helpers/server.ts';
 import { gql, gqlOk, login } from '../helpers/gql.ts';
 import { rawSql } from '../helpers/raw-sql.ts';
+import fs from 'node:fs';
+import path from 'node:path';
 
 /** Restarts keep everything; sealed secrets stay bound to their row. */
 let db: TestDatabase;
@@ -60,5 +62,38 @@ describe(`persistence on ${TEST_PROVIDER}`, () => {
     await gqlOk(server.url, `mutation { updateChannel(id:"${b.createChannel.id}", input:{ webhook:{ url:"https://c.example.com/" } }) { id } }`, {}, { cookie });
     const fixed = await gqlOk(server.url, `{ channel(id:"${b.createChannel.id}") { config { ... on WebhookConfig { url bearerTokenSet } } } }`, {}, { cookie });
     expect(fixed.channel.config).toEqual({ url: 'https://c.example.com/', bearerTokenSet: false });
+  });
+});
+
+describe(`alert listing on ${TEST_PROVIDER}`, () => {
+  it('pages open first, then acknowledged, then resolved, newest first within each, without gaps or repeats', async () => {
+    const cookie = await login(server.url);
+    const token = (await gqlOk(server.url, 'mutation { createApiToken(name:"pager", role:OPERATOR){ token } }', {}, { cookie })).createApiToken.token;
+    const host = (await gqlOk(server.url, 'mutation { enrollHost(input:{ name:"pager-host" }){ host { id } } }', {}, { cookie })).enrollHost.host.id;
+    // 12 alerts straight into the database, with known times and states
+    for (let i = 0; i < 12; i++) {
+      const status = ['open', 'acknowledged', 'resolved'][i % 3]!;
+      const at = new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString();
+      const openKey = status === 'resolved' ? null : `${host}|backup_failed|k${i}`;
+      await rawSql(db, server.dataDir, `INSERT INTO "Alert" (id, "hostId", kind, severity, status, "statusRank", message, "dedupKey", "openKey", occurrences, "createdAt", "lastSeenAt") VALUES ($1, $2, 'backup_failed', 'warning', $3, $4, $5, $6, $7, 1, $8, $9)`,
+        [`pager-${String(i).padStart(2, '0')}`, host, status, i % 3, `alert ${i}`, `k${i}`, openKey, ...Array(2).fill(TEST_PROVIDER === 'sqlite' ? at.replace('Z', '+00:00') : at)]);
+    }
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page: any = await gqlOk(server.url, 'query($a:String){ alerts(filter:{ hostId:"' + host + '" }, first: 5, after: $a) { totalCount pageInfo { hasNextPage endCursor } edges { node { id status } } } }', { a: after }, { token });
+      expect(page.alerts.totalCount).toBe(12);
+      seen.push(...page.alerts.edges.map((e: any) => `${e.node.status}:${e.node.id}`));
+      if (!page.alerts.pageInfo.hasNextPage) break;
+      after = page.alerts.pageInfo.endCursor;
+    }
+    const expected = [0, 1, 2].flatMap((rank) => [9, 6, 3, 0].map((i) => i + rank)).map((i) => `${['OPEN', 'ACKNOWLEDGED', 'RESOLVED'][i % 3]}:pager-${String(i).padStart(2, '0')}`);
+    expect(seen).toEqual(expected);
+  });
+
+  it('creates the secret key file readable by its owner only', () => {
+    // the key lives in the data dir whichever database is used
+    const mode = fs.statSync(path.join(server.dataDir, 'secret.key')).mode & 0o777;
+    expect(mode).toBe(0o600);
   });
 });

@@ -8,13 +8,15 @@ import { ROOT } from '../../helpers/server.ts';
 const schema = buildSchema(fs.readFileSync(path.join(ROOT, 'schema.graphql'), 'utf8'));
 
 const OPERATIONS = {
-  Query: ['me', 'hosts', 'host', 'alerts', 'alert', 'alertCounts', 'channels', 'channel', 'deliveries', 'jobs', 'auditLog'],
+  Query: ['me', 'hosts', 'host', 'alerts', 'alert', 'alertCounts', 'channels', 'channel', 'deliveries', 'jobs', 'events', 'eventTriggers', 'logScanRules', 'effectiveLogScanRules', 'logScannerStats', 'auditLog'],
   Mutation: [
     'login', 'logout', 'createApiToken', 'enrollHost', 'updateHost', 'rotateAgentToken', 'deleteHost',
-    'createSchedule', 'updateSchedule', 'deleteSchedule', 'acknowledgeAlert', 'resolveAlert',
-    'createChannel', 'updateChannel', 'deleteChannel',
+    'createSchedule', 'updateSchedule', 'deleteSchedule', 'runJob', 'acknowledgeAlert', 'resolveAlert',
+    'createChannel', 'updateChannel', 'deleteChannel', 'testChannel',
+    'createEventTrigger', 'updateEventTrigger', 'deleteEventTrigger', 'testEventTrigger',
+    'createLogScanRule', 'updateLogScanRule', 'deleteLogScanRule', 'testLogScanRule',
   ],
-  Subscription: ['alertChanged', 'hostChanged'],
+  Subscription: ['alertChanged', 'hostChanged', 'jobChanged', 'eventLogged'],
 };
 
 const FIELDS: Record<string, string[]> = {
@@ -37,6 +39,11 @@ const FIELDS: Record<string, string[]> = {
   NtfyConfigInput: ['serverUrl', 'topic', 'accessToken', 'defaultPriority'],
   SmtpConfigInput: ['host', 'port', 'encryption', 'username', 'password', 'from', 'to'],
   AlertFilter: ['status', 'severity', 'hostId', 'kind', 'search'],
+  EventFilter: ['sources', 'severities', 'hostId', 'search'],
+  EventTriggerInput: ['name', 'enabled', 'severities', 'sources', 'messagePattern', 'url', 'secret'],
+  LogScanRuleInput: ['name', 'pattern', 'severity', 'stream', 'cooldownSeconds', 'enabled', 'hostId', 'overridesRuleId'],
+  LogScanTestResult: ['matched', 'captures'],
+  LogCapture: ['name', 'value'],
 };
 
 function fieldsOf(type: GraphQLNamedType | undefined): string[] {
