@@ -19,7 +19,7 @@ import { createHosts } from './hosts/hosts.ts';
 import { createSchedules } from './schedules/schedules.ts';
 import { createAlerts, AUDIT_ACTION, type TransitionHook } from './alerts/alerts.ts';
 import { newId } from './ids.ts';
-import { COLUMNS, insertMany } from './sql.ts';
+import { COLUMNS } from './sql.ts';
 import { createChannels } from './channels/channels.ts';
 import { enqueueAlertNotifications } from './channels/outbox.ts';
 import { createGraphQLServer } from './graphql/yoga.ts';
@@ -98,12 +98,12 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     },
   });
   const metrics = createMetrics();
-  const events = createEventLog({ provider: database.provider, pubsub, log, onDeliveriesQueued: () => notifier.dispatcher.wake() });
+  const events = createEventLog({ sql: database.sql, pubsub, log, onDeliveriesQueued: () => notifier.dispatcher.wake() });
   const logscan = createLogScanner({ db, events, pubsub, log, metrics, rate: config.logscanRate, burst: config.logscanBurst });
   // Every alert transition: audit, notifications (outbox), event log - in its transaction, in bulk.
   const onTransition: TransitionHook = async (tx, transitions, now) => {
-    await insertMany(tx, database.provider, 'AuditEntry', COLUMNS.AuditEntry, transitions.map(({ alert, event, actor }) => ({ id: newId(), actor: actor.name, actorId: actor.id ?? null, action: AUDIT_ACTION[event], targetKind: 'alert', targetId: alert.id, detail: JSON.stringify({ kind: alert.kind, hostId: alert.hostId, dedupKey: alert.dedupKey }), createdAt: now })));
-    await enqueueAlertNotifications(tx, database.provider, transitions, now, config.baseUrl);
+    await database.sql.insertMany(tx, 'AuditEntry', COLUMNS.AuditEntry, transitions.map(({ alert, event, actor }) => ({ id: newId(), actor: actor.name, actorId: actor.id ?? null, action: AUDIT_ACTION[event], targetKind: 'alert', targetId: alert.id, detail: JSON.stringify({ kind: alert.kind, hostId: alert.hostId, dedupKey: alert.dedupKey }), createdAt: now })));
+    await enqueueAlertNotifications(tx, database.sql, transitions, now, config.baseUrl);
     const logged = await events.recordMany(tx, transitions.map(({ alert, event, actor }) => alertEventInput(alert, event, actor)), now);
     return () => {
       events.publish(logged);
@@ -121,7 +121,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     channels,
     allow,
     baseUrl: config.baseUrl,
-    provider: database.provider,
+    sql: database.sql,
     timeoutMs: config.deliveryTimeoutSeconds * 1000,
     retryBaseMs: config.deliveryRetryBaseMs,
     // event triggers deliver through the same outbox, guard and retries
@@ -134,7 +134,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     log,
     pubsub,
     alerts,
-    provider: database.provider,
+    sql: database.sql,
     onTransition,
     thresholds: { agentOfflineFloorMs: config.agentOfflineFloorSeconds * 1000, staleAfterMs: config.staleAfterHours * 3600_000 },
   });
@@ -150,7 +150,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     jobs,
     engine,
     logscan,
-    jobLogs: createJobLogs({ db, provider: database.provider, pubsub, log }),
+    jobLogs: createJobLogs({ db, sql: database.sql, pubsub, log }),
     heartbeatSeconds: config.heartbeatSeconds,
     pingSeconds: config.agentPingSeconds,
     helloTimeoutSeconds: config.agentHelloTimeoutSeconds,

@@ -5,6 +5,7 @@ import { deployMigrations } from '../prisma/tools/migrate-engine.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import { serialSqlite } from './sqlite-serial.ts';
+import { Sql } from './sql.ts';
 
 /**
  * The Prisma adapter. Both generated clients expose the same model API, so the
@@ -16,6 +17,8 @@ export type Tx = Omit<Db, '$connect' | '$disconnect' | '$on' | '$transaction' | 
 export interface Database {
   db: Db;
   provider: 'sqlite' | 'postgresql';
+  /** the hot paths' statements (bulk, or direct on SQLite) */
+  sql: Sql;
   /** ping checks the database answers (used by /readyz). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -42,8 +45,8 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'provide
 async function openSqlite(url: string): Promise<Database> {
   const { PrismaClient } = await import('../prisma/generated/sqlite/client.ts');
   const { PrismaBetterSqlite3 } = await import('@prisma/adapter-better-sqlite3');
-  const adapter = serialSqlite(new PrismaBetterSqlite3({ url: `file:${sqlitePath(url)}`, timeout: 10_000 }));
-  const db = new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
+  const serial = serialSqlite(new PrismaBetterSqlite3({ url: `file:${sqlitePath(url)}`, timeout: 10_000 }));
+  const db = new PrismaClient({ adapter: serial.factory, transactionOptions: TRANSACTION_OPTIONS });
   // The adapter holds one connection, so these pragmas hold for every query.
   // WAL keeps synchronous=FULL unless told otherwise; NORMAL is durable across
   // process crashes and ~15x faster on this disk.
@@ -54,6 +57,7 @@ async function openSqlite(url: string): Promise<Database> {
   return {
     db,
     provider: 'sqlite',
+    sql: new Sql('sqlite', db, serial.direct()),
     ping: async () => {
       await db.$queryRawUnsafe('SELECT 1');
     },
@@ -69,6 +73,7 @@ async function openPostgres(url: string): Promise<Database> {
   return {
     db,
     provider: 'postgresql',
+    sql: new Sql('postgresql', db),
     ping: async () => {
       await db.$queryRawUnsafe('SELECT 1');
     },

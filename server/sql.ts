@@ -1,10 +1,15 @@
-import type { Tx } from './db.ts';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Db, Tx } from './db.ts';
 
 /**
- * Bulk statements for the hot paths, written once for both providers: a CTE
- * of VALUES joined into UPDATE ... FROM, with the placeholders and casts each
- * dialect needs. Prisma's per-query cost (~0.2 ms here) rules out one query per
- * event at the rates the engine must sustain.
+ * The hot paths' SQL, written once for both providers. Prisma costs ~0.2 ms a
+ * query and ~0.25 ms a row in createMany here, which rules out one query per
+ * event at the rates the engine must sustain:
+ * - PostgreSQL: multi-row statements (a CTE of VALUES joined into UPDATE ... FROM,
+ *   multi-row INSERT) through Prisma's raw queries, one round trip per batch;
+ * - SQLite: the same statements one row at a time on the connection Prisma
+ *   already holds, prepared once and cached - inside the caller's transaction,
+ *   or behind the connection's gate outside one (sqlite-serial.ts).
  */
 export type Provider = 'sqlite' | 'postgresql';
 export type SqlType = 'text' | 'int' | 'time' | 'bool';
@@ -25,59 +30,11 @@ function cell(provider: Provider, type: SqlType, v: unknown): unknown {
   return v;
 }
 
-/**
- * updateFromValues runs `WITH v(cols) AS (VALUES ...) UPDATE <table> SET <set> FROM v WHERE <where> RETURNING <table>.id`
- * and returns the ids it changed. `set` and `where` refer to the columns as v.<name>.
- */
-export async function updateFromValues(
-  tx: Tx,
-  provider: Provider,
-  opts: { table: string; columns: Array<[string, SqlType]>; rows: unknown[][]; set: string; where: string },
-): Promise<string[]> {
-  if (opts.rows.length === 0) return [];
-  const params: unknown[] = [];
-  const tuples = opts.rows.map((row) => {
-    const parts = row.map((v, i) => {
-      const [, type] = opts.columns[i]!;
-      params.push(cell(provider, type, v));
-      return provider === 'sqlite' ? '?' : `$${params.length}${PG_CAST[type]}`;
-    });
-    return `(${parts.join(', ')})`;
-  });
-  const names = opts.columns.map(([n]) => `"${n}"`).join(', ');
-  const sql = `WITH v(${names}) AS (VALUES ${tuples.join(', ')}) UPDATE "${opts.table}" SET ${opts.set} FROM v WHERE ${opts.where} RETURNING "${opts.table}".id AS id`;
-  const rows = (await tx.$queryRawUnsafe(sql, ...params)) as Array<{ id: string }>;
-  return rows.map((r) => r.id);
-}
-
 /** chunks splits rows so a statement stays under the bind-parameter limits (SQLite 32766). */
 export function chunks<T>(rows: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
   return out;
-}
-
-/**
- * insertMany writes rows with multi-row INSERT statements (chunked under the
- * bind limits). Prisma's createMany costs ~0.25 ms per row here; this costs a
- * few microseconds. Objects are read by column name; missing keys insert NULL.
- */
-export async function insertMany(tx: Tx, provider: Provider, table: string, columns: Array<[string, SqlType]>, rows: Array<Record<string, unknown>>): Promise<void> {
-  if (rows.length === 0) return;
-  const perRow = columns.length;
-  const size = Math.max(1, Math.floor(30_000 / perRow));
-  const names = columns.map(([n]) => `"${n}"`).join(', ');
-  for (const part of chunks(rows, size)) {
-    const params: unknown[] = [];
-    const tuples = part.map((row) => {
-      const cells = columns.map(([name, type]) => {
-        params.push(cell(provider, type, row[name]));
-        return provider === 'sqlite' ? '?' : `$${params.length}${PG_CAST[type]}`;
-      });
-      return `(${cells.join(', ')})`;
-    });
-    await tx.$executeRawUnsafe(`INSERT INTO "${table}" (${names}) VALUES ${tuples.join(', ')}`, ...params);
-  }
 }
 
 /** Column lists of the tables the hot paths write in bulk. */
@@ -88,3 +45,134 @@ export const COLUMNS = {
   Event: [['id', 'text'], ['source', 'text'], ['severity', 'text'], ['message', 'text'], ['metadata', 'text'], ['hostId', 'text'], ['createdAt', 'time']],
   Delivery: [['id', 'text'], ['outboxId', 'text'], ['channelId', 'text'], ['triggerId', 'text'], ['alertId', 'text'], ['eventId', 'text'], ['event', 'text'], ['ok', 'bool'], ['statusCode', 'int'], ['latencyMs', 'int'], ['error', 'text'], ['firedAt', 'time'], ['attempt', 'int']],
 } satisfies Record<string, Array<[string, SqlType]>>;
+
+/** The SQLite connection under Prisma, for direct statements (see sqlite-serial.ts). */
+export interface DirectSqlite {
+  raw: BetterSqlite3.Database;
+  /** runs `fn` when no transaction holds the connection */
+  exclusive<T>(fn: () => T): Promise<T>;
+}
+
+type Row = Record<string, unknown>;
+
+/** plain turns driver values into plain JS: BigInt (better-sqlite3 safe integers) into numbers. */
+function plain(row: Row): Row {
+  for (const k in row) if (typeof row[k] === 'bigint') row[k] = Number(row[k]);
+  return row;
+}
+
+export class Sql {
+  private statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(
+    readonly provider: Provider,
+    private readonly db: Db,
+    private readonly direct?: DirectSqlite,
+  ) {}
+
+  /** time renders a Date as the provider stores it. */
+  time(d: Date): string {
+    return sqlTime(this.provider, d);
+  }
+
+  /** ph is the i-th (1-based) placeholder, with a PostgreSQL cast. */
+  ph(i: number, type?: SqlType): string {
+    return this.provider === 'sqlite' ? '?' : `$${i}${type ? PG_CAST[type] : ''}`;
+  }
+
+  private prepared(text: string): BetterSqlite3.Statement {
+    let stmt = this.statements.get(text);
+    if (!stmt) {
+      stmt = this.direct!.raw.prepare(text);
+      if (this.statements.size > 500) this.statements.clear();
+      this.statements.set(text, stmt);
+    }
+    return stmt;
+  }
+
+  /** onDirect runs SQLite work inside the caller's transaction, or behind the gate when there is none. */
+  private onDirect<T>(tx: Tx | null, fn: () => T): Promise<T> {
+    return tx ? Promise.resolve().then(fn) : this.direct!.exclusive(fn);
+  }
+
+  /** query runs one statement (placeholders from ph()) and returns its rows. */
+  async query<T = Row>(tx: Tx | null, text: string, params: unknown[] = []): Promise<T[]> {
+    if (this.direct) {
+      return this.onDirect(tx, () => {
+        const stmt = this.prepared(text);
+        return (stmt.reader ? (stmt.all(...params) as Row[]).map(plain) : (stmt.run(...params), [])) as T[];
+      });
+    }
+    return ((await (tx ?? this.db).$queryRawUnsafe(text, ...params)) as Row[]).map(plain) as T[];
+  }
+
+  /**
+   * updateFromValues: `WITH v(cols) AS (VALUES ...) UPDATE <table> SET <set> FROM v WHERE <where> RETURNING id`;
+   * returns the ids it changed. `set` and `where` refer to the values as v."name".
+   */
+  async updateFromValues(tx: Tx, opts: { table: string; columns: Array<[string, SqlType]>; rows: unknown[][]; set: string; where: string }): Promise<string[]> {
+    if (opts.rows.length === 0) return [];
+    const names = opts.columns.map(([n]) => `"${n}"`).join(', ');
+    const statement = (tuples: string) => `WITH v(${names}) AS (VALUES ${tuples}) UPDATE "${opts.table}" SET ${opts.set} FROM v WHERE ${opts.where} RETURNING "${opts.table}".id AS id`;
+    if (this.direct) {
+      const text = statement(`(${opts.columns.map(() => '?').join(', ')})`);
+      return this.onDirect(tx, () => {
+        const stmt = this.prepared(text);
+        const ids: string[] = [];
+        for (const row of opts.rows) for (const r of stmt.all(...row.map((v, i) => cell(this.provider, opts.columns[i]![1], v))) as Row[]) ids.push(String(r.id));
+        return ids;
+      });
+    }
+    const ids: string[] = [];
+    for (const part of chunks(opts.rows, Math.floor(30_000 / opts.columns.length))) {
+      const params: unknown[] = [];
+      const tuples = part.map((row) => `(${row.map((v, i) => (params.push(cell(this.provider, opts.columns[i]![1], v)), this.ph(params.length, opts.columns[i]![1]))).join(', ')})`);
+      for (const r of (await tx.$queryRawUnsafe(statement(tuples.join(', ')), ...params)) as Row[]) ids.push(String(r.id));
+    }
+    return ids;
+  }
+
+  /** rowsWhere reads every row of `table` whose `column` is one of `values` (raw rows; see model()). */
+  async rowsWhere(tx: Tx, table: string, column: string, values: string[]): Promise<Row[]> {
+    if (values.length === 0) return [];
+    if (this.direct) {
+      const text = `SELECT * FROM "${table}" WHERE "${column}" = ?`;
+      return this.onDirect(tx, () => {
+        const stmt = this.prepared(text);
+        return values.flatMap((v) => (stmt.all(v) as Row[]).map(plain));
+      });
+    }
+    return ((await tx.$queryRawUnsafe(`SELECT * FROM "${table}" WHERE "${column}" = ANY($1::text[])`, values)) as Row[]).map(plain);
+  }
+
+  /** insertMany writes rows (objects read by column name; missing keys insert NULL). */
+  async insertMany(tx: Tx, table: string, columns: Array<[string, SqlType]>, rows: Row[]): Promise<void> {
+    if (rows.length === 0) return;
+    const names = columns.map(([n]) => `"${n}"`).join(', ');
+    if (this.direct) {
+      const text = `INSERT INTO "${table}" (${names}) VALUES (${columns.map(() => '?').join(', ')})`;
+      return this.onDirect(tx, () => {
+        const stmt = this.prepared(text);
+        for (const row of rows) stmt.run(...columns.map(([n, type]) => cell(this.provider, type, row[n])));
+      });
+    }
+    for (const part of chunks(rows, Math.max(1, Math.floor(30_000 / columns.length)))) {
+      const params: unknown[] = [];
+      const tuples = part.map((row) => `(${columns.map(([n, type]) => (params.push(cell(this.provider, type, row[n])), this.ph(params.length, type))).join(', ')})`);
+      await tx.$executeRawUnsafe(`INSERT INTO "${table}" (${names}) VALUES ${tuples.join(', ')}`, ...params);
+    }
+  }
+}
+
+/** model turns a raw row into the Prisma model's shape: Dates from text, booleans from 0/1. */
+export function model<T>(row: Row, shape: { dates?: string[]; bools?: string[] }): T {
+  for (const k of shape.dates ?? []) if (row[k] !== null && row[k] !== undefined && !(row[k] instanceof Date)) row[k] = new Date(String(row[k]));
+  for (const k of shape.bools ?? []) if (row[k] !== null && row[k] !== undefined) row[k] = Boolean(row[k]);
+  return row as T;
+}
+
+export const SHAPES = {
+  Job: { dates: ['createdAt', 'dispatchedAt', 'startedAt', 'finishedAt'] },
+  Alert: { dates: ['createdAt', 'lastSeenAt', 'acknowledgedAt', 'resolvedAt'] },
+  Host: { dates: ['lastSeenAt', 'lastBackupAt', 'catchUpAt', 'offlineSince', 'createdAt', 'updatedAt'], bools: ['alwaysOn'] },
+};

@@ -1,4 +1,6 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import type { SqlDriverAdapter, SqlDriverAdapterFactory, Transaction } from '@prisma/driver-adapter-utils';
+import type { DirectSqlite } from './sql.ts';
 
 /**
  * One SQLite connection, one thing at a time. The better-sqlite3 adapter holds a
@@ -31,8 +33,7 @@ class Gate {
   }
 }
 
-function serialAdapter(inner: SqlDriverAdapter): SqlDriverAdapter {
-  const gate = new Gate();
+function serialAdapter(inner: SqlDriverAdapter, gate: Gate): SqlDriverAdapter {
   return {
     provider: inner.provider,
     adapterName: inner.adapterName,
@@ -72,11 +73,29 @@ function serialAdapter(inner: SqlDriverAdapter): SqlDriverAdapter {
   } as SqlDriverAdapter;
 }
 
-/** serialSqlite wraps a SQLite adapter factory so its connection is never shared by a transaction and a stranger. */
-export function serialSqlite(factory: SqlDriverAdapterFactory): SqlDriverAdapterFactory {
+/**
+ * serialSqlite wraps a SQLite adapter factory so its connection is never shared
+ * by a transaction and a stranger. `direct()` hands the hot paths the same
+ * connection (see sql.ts): used inside a transaction, or through `exclusive`.
+ */
+export function serialSqlite(factory: SqlDriverAdapterFactory): { factory: SqlDriverAdapterFactory; direct(): DirectSqlite } {
+  const gate = new Gate();
+  let raw: BetterSqlite3.Database | undefined;
   return {
-    provider: factory.provider,
-    adapterName: factory.adapterName,
-    connect: async () => serialAdapter(await factory.connect()),
-  } as SqlDriverAdapterFactory;
+    factory: {
+      provider: factory.provider,
+      adapterName: factory.adapterName,
+      connect: async () => {
+        const inner = await factory.connect();
+        // the adapter keeps its better-sqlite3 Database as `client`
+        raw = (inner as unknown as { client: BetterSqlite3.Database }).client;
+        return serialAdapter(inner, gate);
+      },
+    } as SqlDriverAdapterFactory,
+    direct: () => {
+      if (!raw) throw new Error('the SQLite connection is not open yet');
+      const db = raw;
+      return { raw: db, exclusive: (fn) => gate.run(async () => fn()) };
+    },
+  };
 }

@@ -6,7 +6,7 @@ import { newId } from '../ids.ts';
 import type { HttpClient } from './http-client.ts';
 import type { NotificationPayload, SendResult } from './define.ts';
 import { nextDelayMs, withinBudget } from './backoff.ts';
-import { sqlTime, insertMany, COLUMNS, type Provider } from '../sql.ts';
+import { COLUMNS, model, type Sql } from '../sql.ts';
 
 /**
  * The durable outbox dispatcher. Rows are written in the transaction that
@@ -30,7 +30,7 @@ export type TargetSender = (row: OutboxItem) => Promise<SendResult>;
 
 export interface DispatcherDeps {
   db: Db;
-  provider: Provider;
+  sql: Sql;
   clock: Clock;
   log: Logger;
   http: HttpClient;
@@ -64,25 +64,17 @@ export function createDispatcher(deps: DispatcherDeps) {
    * one; on PostgreSQL SKIP LOCKED lets instances claim side by side.
    */
   async function claim(key: TargetKey, now: Date, limit: number): Promise<OutboxItem[]> {
-    const pg = deps.provider === 'postgresql';
-    const p = (i: number, cast = '') => (pg ? `$${i}${cast}` : '?');
-    const ts = pg ? '::timestamp(3)' : '';
+    const { sql } = deps;
+    const pg = sql.provider === 'postgresql';
     const column = key.startsWith('c:') ? '"channelId"' : '"triggerId"';
-    const sql =
-      `UPDATE "OutboxItem" SET "claimedBy" = ${p(1)}, "leaseUntil" = ${p(2, ts)} WHERE id IN (` +
-      `SELECT id FROM "OutboxItem" WHERE ${column} = ${p(3)} AND status = 'pending' AND "nextAttemptAt" <= ${p(4, ts)} ` +
-      `AND ("leaseUntil" IS NULL OR "leaseUntil" < ${p(5, ts)}) ORDER BY "nextAttemptAt" LIMIT ${p(6, pg ? '::int' : '')}${pg ? ' FOR UPDATE SKIP LOCKED' : ''}) ` +
+    const text =
+      `UPDATE "OutboxItem" SET "claimedBy" = ${sql.ph(1)}, "leaseUntil" = ${sql.ph(2, 'time')} WHERE id IN (` +
+      `SELECT id FROM "OutboxItem" WHERE ${column} = ${sql.ph(3)} AND status = 'pending' AND "nextAttemptAt" <= ${sql.ph(4, 'time')} ` +
+      `AND ("leaseUntil" IS NULL OR "leaseUntil" < ${sql.ph(5, 'time')}) ORDER BY "nextAttemptAt" LIMIT ${sql.ph(6, 'int')}${pg ? ' FOR UPDATE SKIP LOCKED' : ''}) ` +
       `RETURNING id, "channelId", "triggerId", "alertId", "eventId", event, payload, attempts, "firstAttemptAt", "createdAt"`;
-    const at = sqlTime(deps.provider, now);
-    const rows = (await db.$queryRawUnsafe(sql, newId(), sqlTime(deps.provider, new Date(now.getTime() + leaseMs)), key.slice(2), at, at, limit)) as Array<Record<string, unknown>>;
-    return rows
-      .map((r) => ({
-        ...(r as unknown as OutboxItem),
-        attempts: Number(r.attempts),
-        firstAttemptAt: r.firstAttemptAt ? new Date(r.firstAttemptAt as string) : null,
-        createdAt: new Date(r.createdAt as string),
-      }))
-      .sort((a, b) => (a.id < b.id ? -1 : 1));
+    const at = sql.time(now);
+    const rows = await sql.query(null, text, [newId(), sql.time(new Date(now.getTime() + leaseMs)), key.slice(2), at, at, limit]);
+    return rows.map((r) => model<OutboxItem>(r, { dates: ['firstAttemptAt', 'createdAt'] })).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   async function sendOne(row: OutboxItem, sender: TargetSender | null): Promise<SendOutcome> {
@@ -133,7 +125,7 @@ export function createDispatcher(deps: DispatcherDeps) {
       };
     });
     await db.$transaction(async (tx) => {
-      await insertMany(tx, deps.provider, 'Delivery', COLUMNS.Delivery, deliveries);
+      await deps.sql.insertMany(tx, 'Delivery', COLUMNS.Delivery, deliveries);
       if (done.length) await tx.outboxItem.updateMany({ where: { id: { in: done } }, data: { status: 'done', claimedBy: null, leaseUntil: null, lastError: null } });
       for (const l of later) await tx.outboxItem.update({ where: { id: l.id }, data: l.data });
     });

@@ -24,7 +24,7 @@ export interface NotifierDeps {
   channels: ChannelsService;
   allow: AllowList;
   baseUrl: string;
-  provider: import('../sql.ts').Provider;
+  sql: import('../sql.ts').Sql;
   timeoutMs?: number;
   retryBaseMs?: number;
   /** how trigger rows are sent (event triggers plug in here) */
@@ -80,7 +80,7 @@ export function createNotifier(deps: NotifierDeps) {
 
   const dispatcher: Dispatcher = createDispatcher({
     db,
-    provider: deps.provider,
+    sql: deps.sql,
     clock,
     log: log.child({ component: 'dispatcher' }),
     http: deps.http,

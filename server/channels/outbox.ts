@@ -3,7 +3,7 @@ import { newId } from '../ids.ts';
 import type { Alert } from '../../prisma/generated/sqlite/client.ts';
 import type { NotificationPayload } from './define.ts';
 import type { AlertEvent } from '../alerts/alerts.ts';
-import { COLUMNS, insertMany, type Provider } from '../sql.ts';
+import { COLUMNS, type Sql } from '../sql.ts';
 
 /** alertPayload is what every channel renders for one alert event. */
 export function alertPayload(alert: Alert, hostName: string, event: NotificationPayload['event'], baseUrl: string): NotificationPayload {
@@ -26,7 +26,7 @@ export function alertPayload(alert: Alert, hostName: string, event: Notification
  * committed alert change is never without its notifications and a rolled-back
  * one never has any.
  */
-export async function enqueueAlertNotifications(tx: Tx, provider: Provider, items: Array<{ alert: Alert; event: AlertEvent }>, now: Date, baseUrl: string): Promise<number> {
+export async function enqueueAlertNotifications(tx: Tx, sql: Sql, items: Array<{ alert: Alert; event: AlertEvent }>, now: Date, baseUrl: string): Promise<number> {
   if (items.length === 0) return 0;
   const channels = await tx.notificationChannel.findMany({ where: { enabled: true }, select: { id: true } });
   if (channels.length === 0) return 0;
@@ -36,6 +36,6 @@ export async function enqueueAlertNotifications(tx: Tx, provider: Provider, item
     const payload = JSON.stringify(alertPayload(alert, hosts.get(alert.hostId) ?? alert.hostId, event, baseUrl));
     return channels.map((c) => ({ id: newId(), channelId: c.id, alertId: alert.id, event, payload, nextAttemptAt: now, createdAt: now }));
   });
-  await insertMany(tx, provider, 'OutboxItem', COLUMNS.OutboxItem, data.map((d) => ({ ...d, status: 'pending', attempts: 0 })));
+  await sql.insertMany(tx, 'OutboxItem', COLUMNS.OutboxItem, data.map((d) => ({ ...d, status: 'pending', attempts: 0 })));
   return data.length;
 }

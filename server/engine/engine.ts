@@ -12,7 +12,7 @@ import { transition, type Observation } from './lifecycle.ts';
 import { HOST_RULES, type EngineThresholds, type HostFacts, type Rule } from './rules.ts';
 import { finishBatch } from './finish-batch.ts';
 import type { TransitionHook } from '../alerts/alerts.ts';
-import type { Provider } from '../sql.ts';
+import type { Sql } from '../sql.ts';
 import type { Job } from '../../prisma/generated/sqlite/client.ts';
 
 /**
@@ -28,7 +28,7 @@ export interface EngineDeps {
   pubsub: VigilPubSub;
   alerts: AlertsService;
   thresholds: EngineThresholds;
-  provider: Provider;
+  sql: Sql;
   /** the same hook the alert store uses (audit, outbox, event log) */
   onTransition: TransitionHook;
 }
@@ -83,7 +83,7 @@ export function createEngine(deps: EngineDeps) {
    */
   async function processBatch(tx: Tx, after: AfterCommit, items: Array<{ hostId: string; report: FinishReport }>): Promise<FinishOutcome[]> {
     const now = clock.now();
-    const { results, successHosts } = await finishBatch(tx, after, { provider: deps.provider, pubsub, onTransition: deps.onTransition }, items, now);
+    const { results, successHosts } = await finishBatch(tx, after, { sql: deps.sql, pubsub, onTransition: deps.onTransition }, items, now);
     if (successHosts.length) {
       const stale = await tx.alert.findMany({ where: { hostId: { in: successHosts }, kind: { in: HOST_RULES.map((r) => r.kind) }, status: { in: ['open', 'acknowledged'] } }, select: { hostId: true } });
       for (const hostId of new Set(stale.map((a) => a.hostId))) await evaluateHostTx(tx, after, hostId, now);

@@ -5,10 +5,10 @@ import type { Actor } from '../audit/audit.ts';
 import { STATUS_RANK, openKeyOf, type Transition, type TransitionHook } from '../alerts/alerts.ts';
 import type { FinishReport } from '../jobs/jobs.ts';
 import { newId } from '../ids.ts';
-import { updateFromValues, insertMany, chunks, COLUMNS, type Provider } from '../sql.ts';
+import { chunks, COLUMNS, model, SHAPES, type Sql } from '../sql.ts';
 import { transition, type Observation } from './lifecycle.ts';
 import { jobRuleFor } from './rules.ts';
-import type { Alert, Job } from '../../prisma/generated/sqlite/client.ts';
+import type { Alert, Host, Job } from '../../prisma/generated/sqlite/client.ts';
 
 /**
  * The batch behind engine.onJobFinished: every job report of one group commit
@@ -28,7 +28,7 @@ export interface FinishItem {
 }
 
 export interface BatchDeps {
-  provider: Provider;
+  sql: Sql;
   pubsub: VigilPubSub;
   onTransition: TransitionHook;
 }
@@ -43,13 +43,13 @@ interface Working {
 }
 
 export async function finishBatch(tx: Tx, after: AfterCommit, deps: BatchDeps, items: FinishItem[], now: Date): Promise<{ results: Array<Job | null>; successHosts: string[] }> {
-  const { provider, pubsub } = deps;
+  const { sql, pubsub } = deps;
   // 1. one terminal transition per job: the first report of a job in this batch wins
   const first = new Map<string, FinishItem>();
   for (const item of items) if (!first.has(item.report.jobId)) first.set(item.report.jobId, item);
   const changed = new Set<string>();
   for (const part of chunks([...first.values()], 3000)) {
-    const ids = await updateFromValues(tx, provider, {
+    const ids = await sql.updateFromValues(tx, {
       table: 'Job',
       columns: [['id', 'text'], ['hostId', 'text'], ['status', 'text'], ['finishedAt', 'time'], ['exitCode', 'int'], ['error', 'text'], ['summary', 'text']],
       rows: part.map(({ hostId, report: r }) => [r.jobId, hostId, r.status, r.finishedAt > now ? now : r.finishedAt, r.exitCode ?? null, r.error ?? null, r.summary === undefined ? null : JSON.stringify(r.summary)]),
@@ -58,10 +58,12 @@ export async function finishBatch(tx: Tx, after: AfterCommit, deps: BatchDeps, i
     });
     ids.forEach((id) => changed.add(id));
   }
-  const jobs = changed.size ? await tx.job.findMany({ where: { id: { in: [...changed] } } }) : [];
+  const jobs = (await sql.rowsWhere(tx, 'Job', 'id', [...changed])).map((r) => model<Job>(r, SHAPES.Job));
   const byId = new Map(jobs.map((j) => [j.id, j]));
   const ordered = [...first.values()].map((i) => byId.get(i.report.jobId)).filter((j): j is Job => Boolean(j));
-  if (ordered.length) await tx.pendingRun.deleteMany({ where: { jobId: { in: ordered.map((j) => j.id) } } });
+  // parked jobs that finished are no longer pending (rare: one statement when there are any)
+  const parked = await sql.rowsWhere(tx, 'PendingRun', 'jobId', ordered.map((j) => j.id));
+  if (parked.length) await tx.pendingRun.deleteMany({ where: { jobId: { in: parked.map((p) => String(p.jobId)) } } });
   for (const job of ordered) after.push(() => pubsub.publish('jobChanged', job));
 
   // 2. hosts: the latest backup's status, the latest successful backup's time
@@ -72,14 +74,14 @@ export async function finishBatch(tx: Tx, after: AfterCommit, deps: BatchDeps, i
     hostState.set(job.hostId, { status: job.status, jobId: job.id, okAt: okAt ?? prev?.okAt ?? null });
   }
   if (hostState.size) {
-    await updateFromValues(tx, provider, {
+    await sql.updateFromValues(tx, {
       table: 'Host',
       columns: [['id', 'text'], ['status', 'text'], ['jobId', 'text'], ['okAt', 'time']],
       rows: [...hostState].map(([id, s]) => [id, s.status, s.jobId, s.okAt]),
       set: '"lastBackupStatus" = v."status", "lastBackupJobId" = v."jobId", "lastBackupAt" = COALESCE(v."okAt", "Host"."lastBackupAt")',
       where: '"Host"."id" = v."id"',
     });
-    const hosts = await tx.host.findMany({ where: { id: { in: [...hostState.keys()] } } });
+    const hosts = (await sql.rowsWhere(tx, 'Host', 'id', [...hostState.keys()])).map((r) => model<Host>(r, SHAPES.Host));
     for (const host of hosts) after.push(() => pubsub.publish('hostChanged', host));
   }
 
@@ -92,7 +94,7 @@ export async function finishBatch(tx: Tx, after: AfterCommit, deps: BatchDeps, i
     const obs: Observation = job.status === 'failed' ? { finding: { message: rule.message(job) } } : { clear: true };
     observations.push({ key: openKeyOf(job.hostId, rule.kind, dedupKey), hostId: job.hostId, kind: rule.kind, severity: rule.severity, dedupKey, obs });
   }
-  const prevRows = observations.length ? await tx.alert.findMany({ where: { openKey: { in: [...new Set(observations.map((o) => o.key))] } } }) : [];
+  const prevRows = (await sql.rowsWhere(tx, 'Alert', 'openKey', [...new Set(observations.map((o) => o.key))])).map((r) => model<Alert>(r, SHAPES.Alert));
   const current = new Map<string, Working | null>(prevRows.map((a) => [a.openKey!, { row: a, isNew: false, touches: 0 }]));
   const fresh: Working[] = [];
   const touched = new Map<string, Working>();
@@ -130,9 +132,9 @@ export async function finishBatch(tx: Tx, after: AfterCommit, deps: BatchDeps, i
 
   // 4. apply: new alerts (the unique openKey turns a lost race into a retry), touches, resolves
   // New alerts go in with their state at the end of the batch (touched or even resolved already).
-  await insertMany(tx, provider, 'Alert', COLUMNS.Alert, fresh.map((w) => w.row));
+  await sql.insertMany(tx, 'Alert', COLUMNS.Alert, fresh.map((w) => w.row));
   if (touched.size) {
-    await updateFromValues(tx, provider, {
+    await sql.updateFromValues(tx, {
       table: 'Alert',
       columns: [['id', 'text'], ['delta', 'int'], ['message', 'text'], ['seen', 'time']],
       rows: [...touched.values()].map((w) => [w.row.id, w.touches, w.row.message, w.row.lastSeenAt]),
@@ -141,7 +143,7 @@ export async function finishBatch(tx: Tx, after: AfterCommit, deps: BatchDeps, i
     });
   }
   const resolvedIds = new Set(
-    await updateFromValues(tx, provider, {
+    await sql.updateFromValues(tx, {
       table: 'Alert',
       columns: [['id', 'text'], ['at', 'time'], ['lastSeen', 'time']],
       rows: resolved.map((w) => [w.row.id, now, w.row.lastSeenAt]),

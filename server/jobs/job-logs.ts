@@ -2,7 +2,7 @@ import type { Db } from '../db.ts';
 import type { Logger } from '../log.ts';
 import type { VigilPubSub } from '../pubsub.ts';
 import { newId } from '../ids.ts';
-import { insertMany, type Provider } from '../sql.ts';
+import type { Sql } from '../sql.ts';
 import type { LogFrame } from '../logscan/scanner.ts';
 
 /**
@@ -21,7 +21,7 @@ export interface JobLogLineEvent {
   text: string;
 }
 
-export function createJobLogs(deps: { db: Db; provider: Provider; pubsub: VigilPubSub; log: Logger }) {
+export function createJobLogs(deps: { db: Db; sql: Sql; pubsub: VigilPubSub; log: Logger }) {
   const { db } = deps;
   // per job: whose it is (checked once) and the next sequence number
   const known = new Map<string, { hostId: string; next: number } | null>();
@@ -48,7 +48,7 @@ export function createJobLogs(deps: { db: Db; provider: Provider; pubsub: VigilP
         return { id: newId(), jobId: frame.jobId!, seq: c.next++, stream: frame.stream, ts: Number.isNaN(ts.getTime()) ? new Date() : ts, text: l.text.slice(0, MAX_TEXT).replace(/\u0000/g, '\uFFFD') };
       });
       await db.$transaction(async (tx) => {
-        await insertMany(tx, deps.provider, 'JobLogLine', [['id', 'text'], ['jobId', 'text'], ['seq', 'int'], ['stream', 'text'], ['ts', 'time'], ['text', 'text']], rows);
+        await deps.sql.insertMany(tx, 'JobLogLine', [['id', 'text'], ['jobId', 'text'], ['seq', 'int'], ['stream', 'text'], ['ts', 'time'], ['text', 'text']], rows);
         // prune in steps, not on every frame
         if (c.next % 250 < rows.length && c.next > KEEP) await tx.jobLogLine.deleteMany({ where: { jobId: frame.jobId, seq: { lte: c.next - KEEP } } });
       });

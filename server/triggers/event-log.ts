@@ -34,8 +34,8 @@ export interface EventLog {
 }
 
 export interface EventLogDeps {
-  /** the bulk inserts speak the provider's dialect */
-  provider: import('../sql.ts').Provider;
+  /** the hot paths' statements (bulk inserts) */
+  sql: import('../sql.ts').Sql;
   /** eventLogged is published here; triggersChanged (from any instance) invalidates the matcher cache */
   pubsub: VigilPubSub;
   log: Logger;

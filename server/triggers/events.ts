@@ -5,7 +5,7 @@ import type { EventInput, EventLog, EventLogDeps } from './event-log.ts';
 import { matchesEvent, type CompiledTrigger } from './matcher.ts';
 import { createTriggerCache } from './trigger-cache.ts';
 import { triggerBody } from './payload.ts';
-import { COLUMNS, insertMany } from '../sql.ts';
+import { COLUMNS } from '../sql.ts';
 
 /**
  * createEventLog stores events and, in the same transaction, one outbox row per
@@ -54,7 +54,7 @@ export function createEventLog(deps: EventLogDeps): EventLog {
     async recordMany(tx, inputs, now) {
       const rows = inputs.map((i) => toRow(i, now));
       if (rows.length === 0) return rows;
-      await insertMany(tx, deps.provider, 'Event', COLUMNS.Event, rows);
+      await deps.sql.insertMany(tx, 'Event', COLUMNS.Event, rows);
       const outbox = (await matched(tx, rows)).map(([event, trigger]) => ({
         id: newId(),
         triggerId: trigger.id,
@@ -64,7 +64,7 @@ export function createEventLog(deps: EventLogDeps): EventLog {
         nextAttemptAt: now,
         createdAt: now,
       }));
-      await insertMany(tx, deps.provider, 'OutboxItem', COLUMNS.OutboxItem, outbox.map((o) => ({ ...o, status: 'pending', attempts: 0 })));
+      await deps.sql.insertMany(tx, 'OutboxItem', COLUMNS.OutboxItem, outbox.map((o) => ({ ...o, status: 'pending', attempts: 0 })));
       const fired = new Set(outbox.map((o) => o.eventId));
       for (const row of rows) if (fired.has(row.id)) queued.add(row);
       return rows;

@@ -230,13 +230,13 @@ describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
     a.send('log.lines', { stream: 'stderr', jobId, lines: [{ ts: new Date().toISOString(), text: 'check snapshots, trees and blobs' }] });
     await live.next(3);
     expect(live.events.map((e: any) => e.jobLogged)).toEqual([
-      { stream: 'stdout', text: 'using temporary cache' },
-      { stream: 'stdout', text: 'load indexes' },
-      { stream: 'stderr', text: 'check snapshots, trees and blobs' },
+      { stream: 'STDOUT', text: 'using temporary cache' },
+      { stream: 'STDOUT', text: 'load indexes' },
+      { stream: 'STDERR', text: 'check snapshots, trees and blobs' },
     ]);
     const stored = await gqlOk(server.url, `{ job(id:"${jobId}") { progress logLines(last: 2) { stream text } } }`, {}, { token });
     expect(stored.job.progress).toMatchObject({ percent: 42, message: 'checking packs' });
-    expect(stored.job.logLines).toEqual([{ stream: 'stdout', text: 'load indexes' }, { stream: 'stderr', text: 'check snapshots, trees and blobs' }]);
+    expect(stored.job.logLines).toEqual([{ stream: 'STDOUT', text: 'load indexes' }, { stream: 'STDERR', text: 'check snapshots, trees and blobs' }]);
     // lines naming another host's job are not stored
     const other = await enroll('log-other');
     const o = await online(other.agentToken);
