@@ -145,6 +145,19 @@ export class Sql {
     return ((await tx.$queryRawUnsafe(`SELECT * FROM "${table}" WHERE "${column}" = ANY($1::text[])`, values)) as Row[]).map(plain);
   }
 
+  /** updateByIds sets the same columns on every row whose id is listed (placeholders in `set` from ph(), starting at 1). */
+  async updateByIds(tx: Tx, table: string, set: string, setParams: unknown[], ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    if (this.direct) {
+      const text = `UPDATE "${table}" SET ${set} WHERE id = ?`;
+      return this.onDirect(tx, () => {
+        const stmt = this.prepared(text);
+        for (const id of ids) stmt.run(...setParams, id);
+      });
+    }
+    await tx.$executeRawUnsafe(`UPDATE "${table}" SET ${set} WHERE id = ANY($${setParams.length + 1}::text[])`, ...setParams, ids);
+  }
+
   /** insertMany writes rows (objects read by column name; missing keys insert NULL). */
   async insertMany(tx: Tx, table: string, columns: Array<[string, SqlType]>, rows: Row[]): Promise<void> {
     if (rows.length === 0) return;

@@ -52,7 +52,7 @@ export function createDispatcher(deps: DispatcherDeps) {
   const { db, clock, log } = deps;
   const timeoutMs = deps.timeoutMs ?? 10_000;
   const leaseMs = timeoutMs + 5_000;
-  const maxWindow = deps.claimBatch ?? 128;
+  const maxWindow = deps.claimBatch ?? 256;
   const loops = new Map<TargetKey, Promise<void>>();
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -126,7 +126,7 @@ export function createDispatcher(deps: DispatcherDeps) {
     });
     await db.$transaction(async (tx) => {
       await deps.sql.insertMany(tx, 'Delivery', COLUMNS.Delivery, deliveries);
-      if (done.length) await tx.outboxItem.updateMany({ where: { id: { in: done } }, data: { status: 'done', claimedBy: null, leaseUntil: null, lastError: null } });
+      await deps.sql.updateByIds(tx, 'OutboxItem', `status = 'done', "claimedBy" = NULL, "leaseUntil" = NULL, "lastError" = NULL`, [], done);
       for (const l of later) await tx.outboxItem.update({ where: { id: l.id }, data: l.data });
     });
     await deps.onSettled?.(rows[0]!, outcomes.map((o) => ({ ok: o.ok, error: o.error, at: now }))).catch((err) => log.warn('delivery bookkeeping failed', { error: err }));
@@ -134,9 +134,11 @@ export function createDispatcher(deps: DispatcherDeps) {
 
   async function runLoop(key: TargetKey): Promise<void> {
     let window = 1;
+    let inFlight = 0;
     let sender: TargetSender | null | undefined;
-    const inFlight = new Set<Promise<void>>();
     const finished: Array<[OutboxItem, SendOutcome]> = [];
+    // One wake-up per completion (racing every in-flight promise would cost O(window) each time).
+    let wake: (() => void) | null = null;
     const flush = async () => {
       if (finished.length === 0) return;
       const batch = finished.splice(0);
@@ -144,25 +146,27 @@ export function createDispatcher(deps: DispatcherDeps) {
     };
     while (!stopped) {
       // Refill in chunks (half the window at least) so a wide window costs few claims.
-      const free = window - inFlight.size;
-      const rows = free > 0 && (inFlight.size === 0 || free >= window / 2) ? await claim(key, clock.now(), free) : [];
-      if (rows.length === 0 && inFlight.size === 0) break;
+      const free = window - inFlight;
+      const rows = free > 0 && (inFlight === 0 || free >= window / 2) ? await claim(key, clock.now(), free) : [];
+      if (rows.length === 0 && inFlight === 0) break;
       if (sender === undefined && rows.length > 0) sender = await deps.senderFor(rows[0]!);
       for (const row of rows) {
-        const p: Promise<void> = sendOne(row, sender ?? null).then((outcome) => {
+        inFlight++;
+        void sendOne(row, sender ?? null).then((outcome) => {
           if (outcome.ok) window = Math.min(maxWindow, window + 1);
           else if (outcome.retry) window = Math.max(1, Math.floor(window / 2));
           finished.push([row, outcome]);
+          inFlight--;
+          wake?.();
         });
-        inFlight.add(p);
-        void p.finally(() => inFlight.delete(p));
       }
-      // Keep filling while there is room; otherwise wait for a slot, and settle what finished.
-      if (rows.length > 0 && inFlight.size < window) continue;
-      if (inFlight.size > 0) await Promise.race(inFlight);
-      if (finished.length >= 64 || inFlight.size === 0) await flush();
+      // Keep filling while there is room; otherwise wait for the next completion, and settle what finished.
+      if (rows.length > 0 && inFlight < window) continue;
+      if (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
+      wake = null;
+      if (finished.length >= 200 || inFlight === 0) await flush();
     }
-    await Promise.all(inFlight);
+    while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
     await flush();
   }
 

@@ -36,3 +36,18 @@ export function kindLabel(kind: string): string {
 }
 
 export const CHANNEL_KIND_LABEL: Record<string, string> = { WEBHOOK: 'Webhook', NTFY: 'ntfy', SMTP: 'Email (SMTP)' };
+
+/** Severities, most severe first (the API's enum). */
+export const SEVERITIES = ['CRITICAL', 'WARNING', 'INFO'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export const SEVERITY_LABEL: Record<Severity, string> = { CRITICAL: 'Critical', WARNING: 'Warning', INFO: 'Info' };
+
+/** Where events come from (Event.source, EventFilter.sources, trigger filters). */
+export const EVENT_SOURCES = ['alert', 'logscan', 'agent', 'system'] as const;
+export type EventSource = (typeof EVENT_SOURCES)[number];
+export const EVENT_SOURCE_LABEL: Record<string, string> = { alert: 'Alert', logscan: 'Log scan', agent: 'Agent', system: 'System' };
+
+/** Which agent output a log-scan rule reads. */
+export const LOG_STREAMS = ['BOTH', 'STDERR', 'STDOUT'] as const;
+export type LogStream = (typeof LOG_STREAMS)[number];
+export const LOG_STREAM_LABEL: Record<LogStream, string> = { BOTH: 'stdout and stderr', STDERR: 'stderr', STDOUT: 'stdout' };

@@ -1,5 +1,6 @@
 import { graphql, type ResultOf } from '$lib/graphql.ts';
 import { AlertItemFragment } from '$lib/alerts.ts';
+import { LogScanRuleFragment } from '$lib/logscan.ts';
 
 /** The host page's data and live feeds. */
 export const HostFieldsFragment = graphql(`
@@ -32,8 +33,9 @@ export const HostPageQuery = graphql(`
     }
     jobs(filter: { hostId: $id }, first: 15) { totalCount edges { node { ...JobItem } } }
     alerts(filter: { hostId: $id, status: [OPEN, ACKNOWLEDGED] }, first: 20) { totalCount edges { node { ...AlertItem } } }
+    effectiveLogScanRules(hostId: $id) { ...LogScanRuleFields }
   }
-`, [HostFieldsFragment, ScheduleItemFragment, JobItemFragment, AlertItemFragment]);
+`, [HostFieldsFragment, ScheduleItemFragment, JobItemFragment, AlertItemFragment, LogScanRuleFragment]);
 
 export const HostChanged = graphql(`
   subscription HostPageHostChanged { hostChanged { ...HostFields } }

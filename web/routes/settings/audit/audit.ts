@@ -20,6 +20,12 @@ export function targetHref(e: AuditEntry): string | null {
   if (e.targetKind === 'alert') return `/alerts/${e.targetId}`;
   if (e.targetKind === 'host') return `/hosts/${e.targetId}`;
   if (e.targetKind === 'channel') return `/settings/notifications/${e.targetId}`;
+  if (e.targetKind === 'event-trigger') return `/settings/triggers/${e.targetId}`;
+  if (e.targetKind === 'logscan-rule') {
+    // A host's rule is edited on its host page; only a creation's detail says which host.
+    const hostId = (e.detail as { hostId?: string | null } | null)?.hostId;
+    return hostId ? `/hosts/${hostId}` : hostId === null ? `/settings/logscan/${e.targetId}` : '/settings/logscan';
+  }
   return null;
 }
 

@@ -17,6 +17,7 @@ export const DeliveryFieldsFragment = graphql(`
   fragment DeliveryFields on Delivery @_unmask {
     id event ok statusCode latencyMs error firedAt attempt
     channel { id name kind }
+    trigger { id name }
     alert { id kind host { id name } }
   }
 `);
