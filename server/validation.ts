@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { badInput, type FieldError } from './errors.ts';
 
 /** fieldErrors turns zod issues into API field errors (`webhook.url`, `tags.2`...). */
@@ -21,3 +21,12 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, prefi
   if (!result.success) throw badInput(fieldErrors(result.error, prefix));
   return result.data;
 }
+
+/** displayName: a trimmed, bounded name without control characters (hosts, channels, triggers, rules...). */
+export const displayName = (max = 100) =>
+  z
+    .string({ message: 'is required' })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { displayName } from '../validation.ts';
 import { builder } from './builder.ts';
 import { ROLES } from '../users/roles.ts';
 import { JOB_KINDS } from '../schedules/schedules.ts';
@@ -17,13 +18,7 @@ export const LogStreamEnum = builder.enumType('LogStream', { values: ['STDOUT', 
 export const SortDirectionEnum = builder.enumType('SortDirection', { values: ['ASC', 'DESC'] as const });
 
 /** A trimmed, bounded display name. */
-export const nameField = (max = 100) =>
-  z
-    .string({ message: 'is required' })
-    .trim()
-    .min(1, 'must not be empty')
-    .max(max, `must be at most ${max} characters`)
-    .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
+export const nameField = displayName;
 
 export const tagList = z
   .array(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { displayName } from '../validation.ts';
 import { patternError, MAX_PATTERN_LENGTH } from './regex.ts';
 
 /**
@@ -12,12 +13,7 @@ export const MAX_COOLDOWN_SECONDS = 7 * 24 * 3600;
 /** The longest sample line testLogScanRule takes (a frame is at most 1 MiB anyway). */
 export const MAX_SAMPLE_BYTES = 64 * 1024;
 
-const name = z
-  .string({ message: 'is required' })
-  .trim()
-  .min(1, 'must not be empty')
-  .max(100, 'must be at most 100 characters')
-  .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
+const name = displayName(100);
 
 /** patternField is a pattern that compiles with RE2. */
 export const patternField = z

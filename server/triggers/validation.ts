@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { displayName } from '../validation.ts';
 import { httpUrl } from '../channels/define.ts';
 import { SECRET_PLACEHOLDER } from '../channels/index.ts';
 import { patternError } from '../logscan/regex.ts';
@@ -12,12 +13,7 @@ import { SECRET_PREFIX } from './deliver.ts';
 const MIN_SECRET_CHARS = 16;
 const MIN_KEY_BYTES = 16;
 
-const name = z
-  .string({ message: 'is required' })
-  .trim()
-  .min(1, 'must not be empty')
-  .max(100, 'must be at most 100 characters')
-  .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
+const name = displayName(100);
 
 const unique = <T>(list: T[]) => [...new Set(list)];
 
