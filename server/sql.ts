@@ -55,6 +55,14 @@ export interface DirectSqlite {
 
 type Row = Record<string, unknown>;
 
+export interface UpdateFromValues {
+  table: string;
+  columns: Array<[string, SqlType]>;
+  rows: unknown[][];
+  set: string;
+  where: string;
+}
+
 /** plain turns driver values into plain JS: BigInt (better-sqlite3 safe integers) into numbers. */
 function plain(row: Row): Row {
   for (const k in row) if (typeof row[k] === 'bigint') row[k] = Number(row[k]);
@@ -107,29 +115,36 @@ export class Sql {
   }
 
   /**
-   * updateFromValues: `WITH v(cols) AS (VALUES ...) UPDATE <table> SET <set> FROM v WHERE <where> RETURNING id`;
+   * updateFromValues: `WITH v(cols) AS (VALUES ...) UPDATE <table> SET <set> FROM v WHERE <where> RETURNING ...`;
    * returns the ids it changed. `set` and `where` refer to the values as v."name".
    */
-  async updateFromValues(tx: Tx, opts: { table: string; columns: Array<[string, SqlType]>; rows: unknown[][]; set: string; where: string }): Promise<string[]> {
+  async updateFromValues(tx: Tx, opts: UpdateFromValues): Promise<string[]> {
+    return (await this.updateReturning(tx, opts, 'id')).map((r) => String(r.id));
+  }
+
+  /** updateReturning is updateFromValues returning the changed rows whole (raw rows; see model()). */
+  async updateReturning(tx: Tx, opts: UpdateFromValues, returning = '*'): Promise<Row[]> {
     if (opts.rows.length === 0) return [];
     const names = opts.columns.map(([n]) => `"${n}"`).join(', ');
-    const statement = (tuples: string) => `WITH v(${names}) AS (VALUES ${tuples}) UPDATE "${opts.table}" SET ${opts.set} FROM v WHERE ${opts.where} RETURNING "${opts.table}".id AS id`;
+    // SQLite's RETURNING sees only the target table (and refuses "t".*); PostgreSQL's would add the FROM columns to *.
+    const back = returning !== '*' ? `"${opts.table}".id AS id` : this.provider === 'sqlite' ? '*' : `"${opts.table}".*`;
+    const statement = (tuples: string) => `WITH v(${names}) AS (VALUES ${tuples}) UPDATE "${opts.table}" SET ${opts.set} FROM v WHERE ${opts.where} RETURNING ${back}`;
     if (this.direct) {
       const text = statement(`(${opts.columns.map(() => '?').join(', ')})`);
       return this.onDirect(tx, () => {
         const stmt = this.prepared(text);
-        const ids: string[] = [];
-        for (const row of opts.rows) for (const r of stmt.all(...row.map((v, i) => cell(this.provider, opts.columns[i]![1], v))) as Row[]) ids.push(String(r.id));
-        return ids;
+        const out: Row[] = [];
+        for (const row of opts.rows) for (const r of stmt.all(...row.map((v, i) => cell(this.provider, opts.columns[i]![1], v))) as Row[]) out.push(plain(r));
+        return out;
       });
     }
-    const ids: string[] = [];
+    const out: Row[] = [];
     for (const part of chunks(opts.rows, Math.floor(30_000 / opts.columns.length))) {
       const params: unknown[] = [];
       const tuples = part.map((row) => `(${row.map((v, i) => (params.push(cell(this.provider, opts.columns[i]![1], v)), this.ph(params.length, opts.columns[i]![1]))).join(', ')})`);
-      for (const r of (await tx.$queryRawUnsafe(statement(tuples.join(', ')), ...params)) as Row[]) ids.push(String(r.id));
+      for (const r of (await tx.$queryRawUnsafe(statement(tuples.join(', ')), ...params)) as Row[]) out.push(plain(r));
     }
-    return ids;
+    return out;
   }
 
   /** rowsWhere reads every row of `table` whose `column` is one of `values` (raw rows; see model()). */

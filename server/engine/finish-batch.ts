@@ -47,18 +47,17 @@ export async function finishBatch(tx: Tx, after: AfterCommit, deps: BatchDeps, i
   // 1. one terminal transition per job: the first report of a job in this batch wins
   const first = new Map<string, FinishItem>();
   for (const item of items) if (!first.has(item.report.jobId)) first.set(item.report.jobId, item);
-  const changed = new Set<string>();
+  const jobs: Job[] = [];
   for (const part of chunks([...first.values()], 3000)) {
-    const ids = await sql.updateFromValues(tx, {
+    const rows = await sql.updateReturning(tx, {
       table: 'Job',
       columns: [['id', 'text'], ['hostId', 'text'], ['status', 'text'], ['finishedAt', 'time'], ['exitCode', 'int'], ['error', 'text'], ['summary', 'text']],
       rows: part.map(({ hostId, report: r }) => [r.jobId, hostId, r.status, r.finishedAt > now ? now : r.finishedAt, r.exitCode ?? null, r.error ?? null, r.summary === undefined ? null : JSON.stringify(r.summary)]),
       set: 'status = v."status", "finishedAt" = v."finishedAt", "exitCode" = v."exitCode", error = v."error", summary = v."summary"',
       where: `"Job"."id" = v."id" AND "Job"."hostId" = v."hostId" AND "Job"."status" IN ${LIVE}`,
     });
-    ids.forEach((id) => changed.add(id));
+    for (const r of rows) jobs.push(model<Job>(r, SHAPES.Job));
   }
-  const jobs = (await sql.rowsWhere(tx, 'Job', 'id', [...changed])).map((r) => model<Job>(r, SHAPES.Job));
   const byId = new Map(jobs.map((j) => [j.id, j]));
   const ordered = [...first.values()].map((i) => byId.get(i.report.jobId)).filter((j): j is Job => Boolean(j));
   // parked jobs that finished are no longer pending (rare: one statement when there are any)
