@@ -41,11 +41,14 @@ export const CHANNEL_KIND_LABEL: Record<string, string> = { WEBHOOK: 'Webhook', 
 export const SEVERITIES = ['CRITICAL', 'WARNING', 'INFO'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 export const SEVERITY_LABEL: Record<Severity, string> = { CRITICAL: 'Critical', WARNING: 'Warning', INFO: 'Info' };
+/** Severities as filter options, each with its colour. */
+export const SEVERITY_OPTIONS = SEVERITIES.map((s) => ({ value: s, label: SEVERITY_LABEL[s], tone: s.toLowerCase() }));
 
 /** Where events come from (Event.source, EventFilter.sources, trigger filters). */
 export const EVENT_SOURCES = ['alert', 'logscan', 'agent', 'system'] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 export const EVENT_SOURCE_LABEL: Record<string, string> = { alert: 'Alert', logscan: 'Log scan', agent: 'Agent', system: 'System' };
+export const EVENT_SOURCE_OPTIONS = EVENT_SOURCES.map((s) => ({ value: s, label: EVENT_SOURCE_LABEL[s] ?? s }));
 
 /** Which agent output a log-scan rule reads. */
 export const LOG_STREAMS = ['BOTH', 'STDERR', 'STDOUT'] as const;

@@ -54,7 +54,6 @@ export const TestChannel = graphql(`
     testChannel(id: $id) { id ok statusCode latencyMs error firedAt }
   }
 `);
-export type TestDelivery = ResultOf<typeof TestChannel>['testChannel'];
 
 export type Channel = ResultOf<typeof ChannelFieldsFragment>;
 export type Delivery = ResultOf<typeof DeliveryFieldsFragment>;

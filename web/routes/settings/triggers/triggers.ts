@@ -51,4 +51,3 @@ export const TestTrigger = graphql(`
 
 export type Trigger = ResultOf<typeof TriggerFieldsFragment>;
 export type TriggerDelivery = ResultOf<typeof TriggerDeliveryFragment>;
-export type TestResult = ResultOf<typeof TestTrigger>['testEventTrigger'];
