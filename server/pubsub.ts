@@ -54,16 +54,56 @@ export const dateAwareJson = {
   },
 };
 
-/** createRedisPubSub shares every topic between the instances on one Redis (REDIS_URL). */
+export const TOPICS: Array<keyof Topics> = ['alertChanged', 'hostChanged', 'jobChanged', 'jobProgress', 'jobLogged', 'eventLogged', 'triggersChanged', 'logScanRulesChanged'];
+
+type Batched = { [K in keyof Topics]: [Array<Topics[K][0]>] };
+
+/**
+ * batching wraps a pubsub so that everything published on a topic during one
+ * turn of the event loop travels as one message (a group commit of 2,000 job
+ * reports is three Redis messages, not 6,000); subscribers still see one event
+ * per item, in order.
+ */
+export function batching(inner: PubSub<Batched>): VigilPubSub {
+  const queued = new Map<keyof Topics, unknown[]>();
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    for (const [topic, items] of queued) inner.publish(topic, items as never);
+    queued.clear();
+  };
+  return {
+    publish(topic: keyof Topics, payload: unknown) {
+      if (!queued.has(topic)) queued.set(topic, []);
+      queued.get(topic)!.push(payload);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    subscribe(topic: keyof Topics) {
+      const source = inner.subscribe(topic as never) as AsyncIterable<unknown[]>;
+      return (async function* () {
+        for await (const items of source) yield* items;
+      })();
+    },
+  } as unknown as VigilPubSub;
+}
+
+/** createRedisPubSub shares every topic between the instances on one Redis (REDIS_URL), with graphql-yoga's Redis event target. */
 export async function createRedisPubSub(url: string): Promise<{ pubsub: VigilPubSub; close(): Promise<void> }> {
   const { Redis } = await import('ioredis');
   const { createRedisEventTarget } = await import('@graphql-yoga/redis-event-target');
   const publishClient = new Redis(url, { maxRetriesPerRequest: null });
   const subscribeClient = new Redis(url, { maxRetriesPerRequest: null });
   const eventTarget = createRedisEventTarget<never>({ publishClient, subscribeClient, serializer: dateAwareJson });
+  // Subscribe to every topic now, so the first subscriber of an instance cannot miss an event while Redis confirms.
+  const keepalive = () => undefined;
+  for (const topic of TOPICS) eventTarget.addEventListener(topic as never, keepalive);
   return {
-    pubsub: createPubSub<Topics>({ eventTarget: eventTarget as never }),
+    pubsub: batching(createPubSub<Batched>({ eventTarget: eventTarget as never })),
     async close() {
+      for (const topic of TOPICS) eventTarget.removeEventListener(topic as never, keepalive);
       publishClient.disconnect();
       subscribeClient.disconnect();
     },

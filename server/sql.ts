@@ -128,9 +128,9 @@ export class Sql {
     const names = opts.columns.map(([n]) => `"${n}"`).join(', ');
     // SQLite's RETURNING sees only the target table (and refuses "t".*); PostgreSQL's would add the FROM columns to *.
     const back = returning !== '*' ? `"${opts.table}".id AS id` : this.provider === 'sqlite' ? '*' : `"${opts.table}".*`;
-    const statement = (tuples: string) => `WITH v(${names}) AS (VALUES ${tuples}) UPDATE "${opts.table}" SET ${opts.set} FROM v WHERE ${opts.where} RETURNING ${back}`;
+    const statement = (source: string) => `WITH v(${names}) AS (${source}) UPDATE "${opts.table}" SET ${opts.set} FROM v WHERE ${opts.where} RETURNING ${back}`;
     if (this.direct) {
-      const text = statement(`(${opts.columns.map(() => '?').join(', ')})`);
+      const text = statement(`VALUES (${opts.columns.map(() => '?').join(', ')})`);
       return this.onDirect(tx, () => {
         const stmt = this.prepared(text);
         const out: Row[] = [];
@@ -138,12 +138,11 @@ export class Sql {
         return out;
       });
     }
+    // PostgreSQL: one array per column (UNNEST), so the statement text stays small whatever the batch size.
+    const arrays = opts.columns.map((_, i) => opts.rows.map((row) => cell(this.provider, opts.columns[i]![1], row[i])));
+    const unnest = `SELECT * FROM UNNEST(${opts.columns.map(([, type], i) => `$${i + 1}${PG_CAST[type]}[]`).join(', ')})`;
     const out: Row[] = [];
-    for (const part of chunks(opts.rows, Math.floor(30_000 / opts.columns.length))) {
-      const params: unknown[] = [];
-      const tuples = part.map((row) => `(${row.map((v, i) => (params.push(cell(this.provider, opts.columns[i]![1], v)), this.ph(params.length, opts.columns[i]![1]))).join(', ')})`);
-      for (const r of (await tx.$queryRawUnsafe(statement(tuples.join(', ')), ...params)) as Row[]) out.push(plain(r));
-    }
+    for (const r of (await tx.$queryRawUnsafe(statement(unnest), ...arrays)) as Row[]) out.push(plain(r));
     return out;
   }
 
@@ -184,11 +183,9 @@ export class Sql {
         for (const row of rows) stmt.run(...columns.map(([n, type]) => cell(this.provider, type, row[n])));
       });
     }
-    for (const part of chunks(rows, Math.max(1, Math.floor(30_000 / columns.length)))) {
-      const params: unknown[] = [];
-      const tuples = part.map((row) => `(${columns.map(([n, type]) => (params.push(cell(this.provider, type, row[n])), this.ph(params.length, type))).join(', ')})`);
-      await tx.$executeRawUnsafe(`INSERT INTO "${table}" (${names}) VALUES ${tuples.join(', ')}`, ...params);
-    }
+    // PostgreSQL: one array per column (UNNEST), one small statement for the whole batch.
+    const arrays = columns.map(([n, type]) => rows.map((row) => cell(this.provider, type, row[n])));
+    await tx.$executeRawUnsafe(`INSERT INTO "${table}" (${names}) SELECT * FROM UNNEST(${columns.map(([, type], i) => `$${i + 1}${PG_CAST[type]}[]`).join(', ')})`, ...arrays);
   }
 }
 

@@ -5,7 +5,8 @@ export interface Metrics {
   registry: client.Registry;
   contentType: string;
   render(): Promise<string>;
-  gauge(name: string, help: string, collect: () => number | Promise<number>): void;
+  /** gauge: `cacheMs` keeps an expensive reading (a COUNT) for that long between scrapes */
+  gauge(name: string, help: string, collect: () => number | Promise<number>, cacheMs?: number): void;
   counter(name: string, help: string, labelNames?: string[]): client.Counter<string>;
 }
 
@@ -18,13 +19,15 @@ export function createMetrics(labels: Record<string, string> = {}): Metrics {
     registry,
     contentType: registry.contentType,
     render: () => registry.metrics(),
-    gauge(name, help, collect) {
+    gauge(name, help, collect, cacheMs = 0) {
+      let last = { at: 0, value: 0 };
       new client.Gauge({
         name,
         help,
         registers: [registry],
         async collect() {
-          this.set(await collect());
+          if (!cacheMs || Date.now() - last.at >= cacheMs) last = { at: Date.now(), value: await collect() };
+          this.set(last.value);
         },
       });
     },
