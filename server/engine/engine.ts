@@ -100,6 +100,17 @@ export function createEngine(deps: EngineDeps) {
       return finished.submit({ hostId, report });
     },
 
+    /**
+     * onHostOnline: a host came back. Host rules can then only clear something,
+     * so unless a host-rule alert is open there is nothing to do (one indexed
+     * count instead of a transaction per hello in a reconnect storm); the tick
+     * raises whatever else is due.
+     */
+    async onHostOnline(hostId: string, now: Date = clock.now()): Promise<void> {
+      const open = await db.alert.count({ where: { hostId, kind: { in: HOST_RULES.map((r) => r.kind) }, status: { in: ['open', 'acknowledged'] } } });
+      if (open > 0) await this.onHostChanged(hostId, AUTO, now);
+    },
+
     /** onHostChanged re-evaluates a host's rules now (went offline, came online, changed mode). */
     onHostChanged(hostId: string, actor: Actor = AUTO, now: Date = clock.now()): Promise<void> {
       return inTransaction(db, (tx, after) => evaluateHostTx(tx, after, hostId, now, actor));

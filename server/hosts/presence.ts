@@ -84,7 +84,7 @@ export function createPresence(deps: PresenceDeps) {
       lastWrite.set(hostId, now.getTime());
       pubsub.publish('hostChanged', host);
       await logAgentEvent(host, `agent ${host.name} connected (${info.agentVersion}, ${info.os}/${info.arch})`, now);
-      await deps.engine().onHostChanged(hostId, undefined, now);
+      await deps.engine().onHostOnline(hostId, now);
       return host;
     },
 
@@ -98,7 +98,7 @@ export function createPresence(deps: PresenceDeps) {
       if (count > 0) {
         const host = await db.host.findUniqueOrThrow({ where: { id: hostId } });
         pubsub.publish('hostChanged', host);
-        await deps.engine().onHostChanged(hostId, undefined, now);
+        await deps.engine().onHostOnline(hostId, now);
       } else {
         await db.host.updateMany({ where: { id: hostId }, data: { lastSeenAt: now } });
       }
