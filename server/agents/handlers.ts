@@ -65,7 +65,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
 
     async 'schedule.fire'(s, f) {
-      await jobs.fireSchedule(s.hostId, f.payload.scheduleId);
+      await jobs.fireSchedule(s.hostId, f.payload.scheduleId, new Date(f.payload.scheduledAt));
     },
 
     async 'job.started'(s, f) {

@@ -5,7 +5,7 @@ import type { VigilPubSub } from '../pubsub.ts';
 import type { AgentLink } from '../agents/link.ts';
 import { newId } from '../ids.ts';
 import { recordAudit, type Actor } from '../audit/audit.ts';
-import { badInput, conflict, notFound } from '../errors.ts';
+import { badInput, conflict, isUniqueViolation, notFound } from '../errors.ts';
 import { inTransaction, type AfterCommit } from '../after-commit.ts';
 import { parseJsonList } from '../hosts/status.ts';
 import type { JobKind } from '../schedules/schedules.ts';
@@ -39,6 +39,8 @@ export interface NewJob {
   actorName?: string | null;
   schedule?: Schedule | null;
   paths?: string[];
+  /** the cron slot of a schedule.fire (one job per schedule and slot) */
+  scheduledFor?: Date;
 }
 
 /** The `command.run` payload: AGENT-PROTOCOL.md's `{ jobId, kind, args, scheduleId? }` plus the schedule's options. */
@@ -95,6 +97,7 @@ export function createJobs(deps: JobsDeps) {
         actorId: input.actorId ?? null,
         actorName: input.actorName ?? input.actor,
         scheduleId: s?.id ?? null,
+        scheduledFor: input.scheduledFor ?? null,
         args: JSON.stringify(args),
         createdAt: now,
       },
@@ -154,14 +157,25 @@ export function createJobs(deps: JobsDeps) {
       return createAndDispatch({ hostId, kind, actor: 'user', actorId: actor.id, actorName: actor.name, schedule, paths: runPaths }, { actor, action: 'job.run' });
     },
 
-    /** fireSchedule handles the agent's cron tick: an enabled schedule of this host becomes a job. */
-    async fireSchedule(hostId: string, scheduleId: string): Promise<Job | null> {
+    /**
+     * fireSchedule handles the agent's cron tick: an enabled schedule of this host
+     * becomes a job - once per slot: a repeated fire for the same scheduledAt
+     * (a replay after a reconnect) is refused by the unique (schedule, slot) index.
+     */
+    async fireSchedule(hostId: string, scheduleId: string, scheduledAt?: Date): Promise<Job | null> {
       const schedule = await db.schedule.findUnique({ where: { id: scheduleId } });
       if (!schedule || schedule.hostId !== hostId || !schedule.enabled) {
         log.warn('schedule.fire ignored', { hostId, scheduleId, reason: !schedule ? 'unknown schedule' : schedule.hostId !== hostId ? 'belongs to another host' : 'disabled' });
         return null;
       }
-      return createAndDispatch({ hostId, kind: schedule.kind as JobKind, actor: 'schedule', actorName: 'schedule', schedule }, { actor: { name: 'schedule' }, action: 'job.run' });
+      const slot = scheduledAt && !Number.isNaN(scheduledAt.getTime()) ? new Date(Math.floor(scheduledAt.getTime() / 1000) * 1000) : undefined;
+      try {
+        return await createAndDispatch({ hostId, kind: schedule.kind as JobKind, actor: 'schedule', actorName: 'schedule', schedule, scheduledFor: slot }, { actor: { name: 'schedule' }, action: 'job.run' });
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        log.info('schedule.fire ignored: this slot already has its job', { hostId, scheduleId, scheduledAt: slot?.toISOString() });
+        return null;
+      }
     },
 
     /** flushPending sends a host's parked jobs, oldest first (on hello). */

@@ -177,6 +177,20 @@ describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
     await terminal.dispose();
   });
 
+  it('makes one job per schedule slot: a replayed fire for the same scheduledAt is ignored', async () => {
+    const { hostId, agentToken } = await enroll('replay-host');
+    const s = await gqlOk(server.url, `mutation { createSchedule(input:{ hostId:"${hostId}", kind:CHECK, cron:"0 3 * * *" }) { id } }`, {}, { token });
+    const a = await online(agentToken);
+    const slot = '2026-11-22T03:00:00.000Z';
+    a.send('schedule.fire', { scheduleId: s.createSchedule.id, scheduledAt: slot });
+    a.send('schedule.fire', { scheduleId: s.createSchedule.id, scheduledAt: slot });
+    a.send('schedule.fire', { scheduleId: s.createSchedule.id, scheduledAt: '2026-11-23T03:00:00.000Z' });
+    // frames are handled in order: once the third fire's command arrived, the replay was handled too
+    await a.next('command.run', 2);
+    expect((await jobsOf(hostId)).totalCount).toBe(2);
+    expect(a.of('command.run')).toHaveLength(2);
+  });
+
   it('ignores a fire for another host\'s or a disabled schedule', async () => {
     const other = await enroll('other-host');
     const s = await gqlOk(server.url, `mutation { createSchedule(input:{ hostId:"${other.hostId}", kind:CHECK, cron:"0 3 * * *" }) { id } }`, {}, { token });
