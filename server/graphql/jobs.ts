@@ -28,6 +28,7 @@ export const JobRef = builder.prismaObject('Job', {
     actor: t.exposeString('actor', { description: 'user, schedule, catch-up or api-token' }),
     actorName: t.exposeString('actorName', { nullable: true }),
     schedule: t.relation('schedule', { nullable: true }),
+    scheduledFor: t.expose('scheduledFor', { type: 'DateTime', nullable: true, description: 'the cron slot the agent fired this job for' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     dispatchedAt: t.expose('dispatchedAt', { type: 'DateTime', nullable: true }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
