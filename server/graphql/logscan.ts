@@ -1,4 +1,5 @@
 import { builder } from './builder.ts';
+import { BUILTIN_RULES } from '../logscan/builtins.ts';
 import { SeverityEnum, lower, noNulls, upper, LogStreamEnum } from './common.ts';
 import { HostRef } from './hosts.ts';
 import { actorOf, requireRole, requireViewer } from '../users/roles.ts';
@@ -23,6 +24,7 @@ builder.prismaObject('LogScanRule', {
     cooldownSeconds: t.exposeInt('cooldownSeconds', { description: 'per host: after a hit, further hits of this rule are suppressed this long' }),
     enabled: t.exposeBoolean('enabled'),
     builtin: t.exposeBoolean('builtin', { description: 'shipped with Vigil (restic); can be enabled or edited, not deleted' }),
+    description: t.string({ nullable: true, description: 'what a built-in rule is for', resolve: (r) => BUILTIN_RULES.find((b) => b.id === r.id)?.description ?? null }),
     hostId: t.exposeString('hostId', { nullable: true, description: 'null: a global rule' }),
     host: t.relation('host', { nullable: true }),
     overridesRuleId: t.exposeString('overridesRuleId', { nullable: true, description: 'the global rule this host rule replaces (or disables, when not enabled)' }),
@@ -120,6 +122,15 @@ function normalize(input: Record<string, unknown>): Record<string, unknown> {
 const admin = (ctx: GraphQLContext) => actorOf(requireRole(ctx.viewer, 'admin'));
 
 builder.queryFields((t) => ({
+  logScanRule: t.prismaField({
+    type: 'LogScanRule',
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, ctx) => {
+      requireViewer(ctx.viewer);
+      return ctx.services.db.logScanRule.findUnique({ ...query, where: { id: String(args.id) } });
+    },
+  }),
   logScanRules: t.prismaField({
     type: ['LogScanRule'],
     description: "without hostId: the global rules; with hostId: that host's own rules (overrides and host-only)",

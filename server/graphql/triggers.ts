@@ -85,6 +85,15 @@ builder.queryFields((t) => ({
       return ctx.services.db.eventTrigger.findMany({ ...query, orderBy: { name: 'asc' } });
     },
   }),
+  eventTrigger: t.prismaField({
+    type: 'EventTrigger',
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, ctx) => {
+      admin(ctx);
+      return ctx.services.db.eventTrigger.findUnique({ ...query, where: { id: String(args.id) } });
+    },
+  }),
 }));
 
 builder.mutationFields((t) => ({
