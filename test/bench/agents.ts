@@ -5,6 +5,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { waitFor } from '../helpers/wait.ts';
 import { startServer, ROOT } from '../helpers/server.ts';
 import { gqlOk, tokenFor } from '../helpers/gql.ts';
 
@@ -113,6 +114,21 @@ async function round(agents: BenchAgent[], pid: number, withHeartbeat: boolean) 
   return { lat, lost: sent.length - lat.length, cpuMs: procStat(pid).cpuMs - before };
 }
 
+/** steadyRss waits (bounded) until a process's RSS stops moving - two readings 250 ms apart within 1% - and returns it. */
+async function steadyRss(pid: number): Promise<number> {
+  let last = procStat(pid).rss;
+  await waitFor(
+    () => {
+      const now = procStat(pid).rss;
+      const steady = Math.abs(now - last) <= last * 0.01;
+      last = now;
+      return steady;
+    },
+    { intervalMs: 250, timeoutMs: 10_000 },
+  ).catch(() => undefined); // still moving after 10 s: take the last reading
+  return last;
+}
+
 /** agentRss starts one reference agent process (agent/main.ts) and reads its RSS once it is welcomed. */
 async function agentRss(server: string, token: string): Promise<number | null> {
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-agent-'));
@@ -125,8 +141,7 @@ async function agentRss(server: string, token: string): Promise<number | null> {
     const timer = setTimeout(() => resolve(false), 30_000);
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('welcomed by the server') && (clearTimeout(timer), resolve(true)));
   });
-  await new Promise((r) => setTimeout(r, 2000)); // let startup garbage settle before reading RSS
-  const rss = welcomed ? procStat(child.pid!).rss : null;
+  const rss = welcomed ? await steadyRss(child.pid!) : null;
   child.kill('SIGTERM');
   fs.rmSync(state, { recursive: true, force: true });
   return rss;
@@ -160,8 +175,7 @@ async function main() {
     const connectS = (performance.now() - c0) / 1000;
     log(`connected ${connected}/${agents.length} in ${connectS.toFixed(1)} s`);
     const live = agents.filter((a) => a.ws?.readyState === WebSocket.OPEN);
-    await new Promise((r) => setTimeout(r, 3000)); // hello bursts settle before reading RSS
-    const connectedRss = procStat(pid).rss;
+    const connectedRss = await steadyRss(pid); // after the hello burst settles
 
     const baseline = await round(live, pid, false);
     const rounds = [];
@@ -203,4 +217,5 @@ async function main() {
 }
 
 await main();
-process.exit(0);
+// Everything is closed; the keep-alive pool of fetch() alone may hold the process a few seconds.
+process.exitCode = 0;

@@ -147,8 +147,8 @@ async function main() {
 
 main().catch(async (err) => {
   console.error(err);
+  process.exitCode = 1;
   await Promise.all(servers.map((s) => s.kill()));
   await pg?.drop();
-  process.exit(1);
 });
 
