@@ -262,5 +262,3 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   };
 }
 
-/** setAgentLink is replaced once the agent endpoint exists (see agents/). */
-export type { AgentLink };

@@ -114,17 +114,6 @@ export function createAlerts(deps: AlertsDeps) {
       await transitioned(t, after, alert, 'alert.resolved', 'RESOLVED', actor, now);
       return alert;
     },
-
-    /** resolveMatchingTx closes the unresolved alerts of a host and kind (one dedupKey, or all when omitted). */
-    async resolveMatching(t: Tx, after: AfterCommit, hostId: string, kind: string, dedupKey: string | undefined, actor: Actor, now: Date): Promise<Alert[]> {
-      const open = await t.alert.findMany({ where: { hostId, kind, status: { in: UNRESOLVED }, ...(dedupKey === undefined ? {} : { dedupKey }) }, select: { id: true } });
-      const out: Alert[] = [];
-      for (const { id } of open) {
-        const resolved = await tx.resolve(t, after, id, actor, now);
-        if (resolved) out.push(resolved);
-      }
-      return out;
-    },
   };
 
   return {
@@ -162,11 +151,6 @@ export function createAlerts(deps: AlertsDeps) {
         if (!existing) throw notFound('alert', id);
         return (await tx.resolve(t, after, id, actor, now)) ?? existing;
       });
-    },
-
-    /** autoResolve closes a host's unresolved alerts of one kind when the condition cleared. */
-    autoResolve(hostId: string, kind: string, dedupKey?: string, now: Date = clock.now(), actor: Actor = { name: 'auto' }): Promise<Alert[]> {
-      return inTransaction(db, (t, after) => tx.resolveMatching(t, after, hostId, kind, dedupKey, actor, now));
     },
   };
 }

@@ -35,14 +35,3 @@ export interface LogScanner {
   close(): void;
 }
 
-const EMPTY: Counters = { lines: 0, matched: 0, suppressed: 0, dropped: 0, emitted: 0 };
-
-/** createNoopLogScanner matches nothing (tests of other parts, tools). */
-export function createNoopLogScanner(): LogScanner {
-  return {
-    ingest: async () => undefined,
-    reload: async () => undefined,
-    stats: () => ({ ...EMPTY, perHost: [], compileErrors: [], rules: 0, loadedAt: new Date(0) }),
-    close: () => undefined,
-  };
-}
