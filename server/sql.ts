@@ -172,6 +172,19 @@ export class Sql {
     await tx.$executeRawUnsafe(`UPDATE "${table}" SET ${set} WHERE id = ANY($${setParams.length + 1}::text[])`, ...setParams, ids);
   }
 
+  /** deleteByIds removes every row whose id is listed. */
+  async deleteByIds(tx: Tx, table: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    if (this.direct) {
+      const text = `DELETE FROM "${table}" WHERE id = ?`;
+      return this.onDirect(tx, () => {
+        const stmt = this.prepared(text);
+        for (const id of ids) stmt.run(id);
+      });
+    }
+    await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE id = ANY($1::text[])`, ids);
+  }
+
   /** insertMany writes rows (objects read by column name; missing keys insert NULL). */
   async insertMany(tx: Tx, table: string, columns: Array<[string, SqlType]>, rows: Row[]): Promise<void> {
     if (rows.length === 0) return;

@@ -18,8 +18,8 @@ import { COLUMNS, model, type Sql } from '../sql.ts';
  *    request in flight at first, one more per success (slow start, so a healthy
  *    receiver soon takes many at once), halved on a retryable failure - a hung
  *    receiver holds one request, not the whole queue;
- * 3. records every attempt as a Delivery and settles the rows: done, retry
- *    later (5xx, 429 with Retry-After, network errors; 24 h budget), or dead.
+ * 3. records every attempt as a Delivery and settles the rows: delivered
+ *    (deleted), retry later (5xx, 429 with Retry-After, network errors; 24 h budget), or dead.
  */
 export interface SendOutcome extends SendResult {
   latencyMs: number;
@@ -126,7 +126,8 @@ export function createDispatcher(deps: DispatcherDeps) {
     });
     await db.$transaction(async (tx) => {
       await deps.sql.insertMany(tx, 'Delivery', COLUMNS.Delivery, deliveries);
-      await deps.sql.updateByIds(tx, 'OutboxItem', `status = 'done', "claimedBy" = NULL, "leaseUntil" = NULL, "lastError" = NULL`, [], done);
+      // A delivered row has done its job; its Delivery row is the record, so the outbox only holds what is still owed (or dead).
+      await deps.sql.deleteByIds(tx, 'OutboxItem', done);
       for (const l of later) await tx.outboxItem.update({ where: { id: l.id }, data: l.data });
     });
     await deps.onSettled?.(rows[0]!, outcomes.map((o) => ({ ok: o.ok, error: o.error, at: now }))).catch((err) => log.warn('delivery bookkeeping failed', { error: err }));
