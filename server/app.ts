@@ -39,7 +39,7 @@ import { createPresence } from './hosts/presence.ts';
 import { createCatchUp } from './engine/catch-up.ts';
 import { startTimers, type Timers } from './engine/timers.ts';
 import { createAgentEndpoint } from './agents/endpoint.ts';
-import { createHttpClient } from './channels/http-client.ts';
+import { createThreadedHttpClient } from './channels/http-threaded.ts';
 import { createNotifier, type Notifier } from './channels/notifier.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -112,7 +112,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   };
   const alerts = createAlerts({ db, clock, pubsub, onTransition });
   const channels = createChannels({ db, clock, box, allow });
-  const http = createHttpClient(allow);
+  // outbound HTTP on its own thread: sending uses the second core while this one ingests
+  const http = createThreadedHttpClient(allow, log.child({ component: 'http' }));
   const notifier: Notifier = createNotifier({
     db,
     clock,

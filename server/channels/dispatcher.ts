@@ -124,13 +124,27 @@ export function createDispatcher(deps: DispatcherDeps) {
         attempt,
       };
     });
-    await db.$transaction(async (tx) => {
-      await deps.sql.insertMany(tx, 'Delivery', COLUMNS.Delivery, deliveries);
-      // A delivered row has done its job; its Delivery row is the record, so the outbox only holds what is still owed (or dead).
-      await deps.sql.deleteByIds(tx, 'OutboxItem', done);
-      for (const l of later) await tx.outboxItem.update({ where: { id: l.id }, data: l.data });
-    });
+    try {
+      await db.$transaction(async (tx) => {
+        await deps.sql.insertMany(tx, 'Delivery', COLUMNS.Delivery, deliveries);
+        // A delivered row has done its job; its Delivery row is the record, so the outbox only holds what is still owed (or dead).
+        await deps.sql.deleteByIds(tx, 'OutboxItem', done);
+        for (const l of later) await tx.outboxItem.update({ where: { id: l.id }, data: l.data });
+      });
+    } catch (err) {
+      // The channel or trigger was deleted while these were in flight: its outbox rows and log went with it.
+      if (await targetGone(rows[0]!)) {
+        log.info('target deleted while delivering; its attempts are not recorded', { target: keyOf(rows[0]!), attempts: rows.length });
+        return;
+      }
+      throw err;
+    }
     await deps.onSettled?.(rows[0]!, outcomes.map((o) => ({ ok: o.ok, error: o.error, at: now }))).catch((err) => log.warn('delivery bookkeeping failed', { error: err }));
+  }
+
+  async function targetGone(row: OutboxItem): Promise<boolean> {
+    const found = row.channelId ? await db.notificationChannel.count({ where: { id: row.channelId } }) : await db.eventTrigger.count({ where: { id: row.triggerId ?? '' } });
+    return found === 0;
   }
 
   async function runLoop(key: TargetKey): Promise<void> {
@@ -184,12 +198,14 @@ export function createDispatcher(deps: DispatcherDeps) {
   /** scan starts a loop for every target with due rows. */
   async function scan(): Promise<void> {
     if (stopped) return;
-    const now = clock.now();
-    const targets = await db.outboxItem.findMany({
-      where: { status: 'pending', nextAttemptAt: { lte: now }, OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
-      distinct: ['channelId', 'triggerId'],
-      select: { channelId: true, triggerId: true },
-    });
+    const { sql } = deps;
+    const at = sql.time(clock.now());
+    // SELECT DISTINCT in the database: Prisma's `distinct` would fetch every due row and dedupe in memory.
+    const targets = await sql.query<{ channelId: string | null; triggerId: string | null }>(
+      null,
+      `SELECT DISTINCT "channelId", "triggerId" FROM "OutboxItem" WHERE status = 'pending' AND "nextAttemptAt" <= ${sql.ph(1, 'time')} AND ("leaseUntil" IS NULL OR "leaseUntil" < ${sql.ph(2, 'time')})`,
+      [at, at],
+    );
     for (const t of targets) ensureLoop(keyOf(t));
   }
 

@@ -6,7 +6,8 @@
  *   {"alerts","e2eMs","ingestPerS","p50Ms","p99Ms","serverCpuS","peakRssMiB","dedupNew"}
  * N=... overrides the count (hosts = N/20). DB=postgres uses PostgreSQL for one
  * instance too. INSTANCES=3 runs three instances on
- * PostgreSQL + Redis (agents spread over them).
+ * PostgreSQL + Redis (agents spread over them). BENCH_NODE_OPTIONS and
+ * BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") pass node flags to the servers.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -38,13 +39,14 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 
 // Module-level so a failed run still stops its servers and drops its database.
 const servers: ServerHandle[] = [];
+let sink: http.Server | undefined;
 let pg: Awaited<ReturnType<typeof createTempPg>> | undefined;
 
 async function main() {
   // 1. the webhook sink, counting arrivals by alert and timing them
   const arrivals = new Map<string, number>();
   let total = 0;
-  const sink = http.createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -55,15 +57,16 @@ async function main() {
       res.writeHead(200).end();
     });
   });
-  sink.keepAliveTimeout = 60_000;
-  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
-  const sinkUrl = `http://127.0.0.1:${(sink.address() as { port: number }).port}/hook`;
+  sink = server;
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const sinkUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
 
   // 2. the server(s), as `npm start` runs them
   pg = INSTANCES > 1 || process.env.DB === 'postgres' ? await createTempPg('vigil_bench') : undefined;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
   const env: Record<string, string> = { VIGIL_LOG_LEVEL: 'info', VIGIL_ALLOW_PRIVATE_TARGETS: '127.0.0.1', ...(pg ? { DATABASE_URL: pg.url, REDIS_URL: 'redis://127.0.0.1:6379', VIGIL_SECRET_KEY: randomBytes(32).toString('base64') } : {}), ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) };
-  for (let i = 0; i < INSTANCES; i++) servers.push(await startServer({ env: { ...env, VIGIL_INSTANCE_ID: `bench-${i}` }, dataDir: INSTANCES > 1 ? fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-')) : dataDir, timeoutMs: 60_000 }));
+  for (let i = 0; i < INSTANCES; i++) servers.push(await startServer({ env: { ...env, VIGIL_INSTANCE_ID: `bench-${i}` }, dataDir: INSTANCES > 1 ? fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-')) : dataDir, timeoutMs: 60_000, nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) }));
   const cookie = await login(servers[0]!.url);
   await gqlOk(servers[0]!.url, 'mutation($u:String!){ createChannel(input:{ name:"bench", webhook:{ url:$u } }){ id } }', { u: sinkUrl }, { cookie });
 
@@ -107,27 +110,38 @@ async function main() {
   };
 
   // 5. round 1: N distinct failures
+  // Phase marks on the system's monotonic clock, in µs - the clock of V8 CPU profiles (BENCH_NODE_ARGS=--cpu-prof), to cut a profile into phases.
+  const mark = (phase: string) => console.error(`mark ${phase} ${process.hrtime.bigint() / 1000n}`);
+  mark('round1');
+  const benchCpu = process.cpuUsage();
+  const serverCpu = cpuSeconds(pids[0]!);
   const t0 = performance.now();
   const sent = report(0);
   await waitFor(async () => (await committed()) >= fleet.total, { timeoutMs: 600_000, intervalMs: 20, what: 'reports committed' });
   const ingestMs = performance.now() - t0;
+  mark('ingested');
   const progress = setInterval(() => console.error(`arrivals ${arrivals.size}/${fleet.total} (requests ${total})`), 5000);
   await waitFor(() => arrivals.size >= fleet.total, { timeoutMs: 600_000, intervalMs: 5, what: 'webhooks at the sink' }).finally(() => clearInterval(progress));
   const e2eMs = performance.now() - t0;
+  mark('delivered');
+  const { user, system } = process.cpuUsage(benchCpu);
+  console.error(`round 1: bench process (agents + sink) cpu ${((user + system) / 1e6).toFixed(2)} s, server ${(cpuSeconds(pids[0]!) - serverCpu).toFixed(2)} s`);
   const latencies = [...sent.entries()].map(([job, at]) => arrivals.get(job)! - at).sort((a, b) => a - b);
 
   // 6. round 2: the same failures again (new jobs, same schedules) must only touch
   const before = total;
+  mark('round2');
   report(1);
   // every re-report committed: a webhook it caused would be in the outbox by now
   await waitFor(async () => (await committed()) >= 2 * fleet.total, { timeoutMs: 600_000, intervalMs: 20, what: 're-reports committed' });
+  mark('round2-committed');
   const touched = await gqlOk(servers[0]!.url, '{ alerts(filter:{ status:[OPEN] }, first: 500) { totalCount } }', {}, { cookie });
   const cpu = pids.reduce((a, p) => a + cpuSeconds(p), 0) - cpuBefore;
   const rss = Math.max(...pids.map(peakRssMiB));
 
   for (const ws of sockets) ws.terminate();
   await Promise.all(servers.map((s) => s.stop()));
-  sink.close();
+  server.close();
   await pg?.drop();
   fs.rmSync(dataDir, { recursive: true, force: true });
   console.error(`instances=${INSTANCES} hosts=${HOSTS} open alerts=${touched.alerts.totalCount}`);
@@ -149,6 +163,8 @@ main().catch(async (err) => {
   console.error(err);
   process.exitCode = 1;
   await Promise.all(servers.map((s) => s.kill()));
+  sink?.closeAllConnections();
+  sink?.close();
   await pg?.drop();
 });
 

@@ -13,6 +13,8 @@ export interface TestApp {
   app: App;
   dataDir: string;
   pg?: TempPg;
+  /** every log line the app wrote (info and above); warnings and errors are echoed to stdout too */
+  logs: string[];
   close(): Promise<void>;
 }
 
@@ -28,11 +30,17 @@ export async function startTestApp(provider: Provider, env: Record<string, strin
     ...(pg ? { DATABASE_URL: pg.url } : {}),
     ...env,
   });
-  const app = await buildApp(config, { log: createLogger('warn'), clock, announce: () => undefined });
+  const logs: string[] = [];
+  const log = createLogger('info', {}, (line) => {
+    logs.push(line);
+    if (/"level":"(warn|error)"/.test(line)) process.stdout.write(line + '\n');
+  });
+  const app = await buildApp(config, { log, clock, announce: () => undefined });
   return {
     app,
     dataDir,
     pg,
+    logs,
     async close() {
       await app.stop();
       await pg?.drop();

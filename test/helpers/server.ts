@@ -31,6 +31,8 @@ export interface StartOptions {
   unset?: string[];
   dataDir?: string;
   timeoutMs?: number;
+  /** extra node flags before the script (flags NODE_OPTIONS refuses, e.g. --cpu-prof) */
+  nodeArgs?: string[];
 }
 
 /** startServer spawns `node --import tsx server/main.ts` and resolves when it logs "listening". */
@@ -48,7 +50,7 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
     ...opts.env,
   };
   for (const name of opts.unset ?? []) delete env[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   let exited = false;
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => ((exited = true), resolve(code))));

@@ -44,4 +44,19 @@ describe.each(PROVIDERS)('outbox settling on %s', (provider) => {
     expect(outbox[0]!.lastError).toMatch(/400/);
     expect(deliveries).toMatchObject([{ ok: false, statusCode: 400 }]);
   });
+
+  it('settles quietly when the channel is deleted while its request is in flight', async () => {
+    const { channels, alerts, db } = t.app.services;
+    const channel = await channels.create(SYSTEM, { name: 'settle deleted', enabled: true, kind: 'webhook', config: { url: `${sink.url}/deleted` } });
+    sink.block();
+    const before = sink.requests.length;
+    await alerts.raiseOrTouch({ hostId, kind: 'backup_failed', dedupKey: 'settle-deleted', severity: 'warning', message: 'exit 1' });
+    await waitFor(() => sink.requests.length > before, { what: 'the request held at the sink' });
+    await channels.remove(SYSTEM, channel.id, channel.name);
+    sink.unblock();
+    await waitFor(() => t.logs.some((l) => l.includes('target deleted while delivering')), { what: 'the settle of the deleted channel' });
+    expect(t.logs.filter((l) => l.includes('delivery loop failed'))).toEqual([]);
+    expect(await db.outboxItem.count({ where: { channelId: channel.id } })).toBe(0);
+    expect(await db.delivery.count({ where: { channelId: channel.id } })).toBe(0);
+  });
 });
