@@ -18,9 +18,16 @@ const PG_CAST: Record<SqlType, string> = { text: '::text', int: '::int', time: '
 
 /** sqlTime renders a Date the way Prisma stores it (SQLite: ISO text with +00:00; PostgreSQL: timestamp literal). */
 export function sqlTime(provider: Provider, d: Date): string {
+  // A batch stamps most of its rows with the same `now`: render each instant once.
+  const ms = d.getTime();
+  const memo = lastTime[provider];
+  if (memo.ms === ms) return memo.text;
   const iso = d.toISOString();
-  return provider === 'sqlite' ? iso.replace('Z', '+00:00') : iso.replace('T', ' ').replace('Z', '');
+  const text = provider === 'sqlite' ? iso.replace('Z', '+00:00') : iso.replace('T', ' ').replace('Z', '');
+  lastTime[provider] = { ms, text };
+  return text;
 }
+const lastTime: Record<Provider, { ms: number; text: string }> = { sqlite: { ms: NaN, text: '' }, postgresql: { ms: NaN, text: '' } };
 
 /** sqlValue converts one cell for binding. */
 function cell(provider: Provider, type: SqlType, v: unknown): unknown {
