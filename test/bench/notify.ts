@@ -31,6 +31,21 @@ function cpuSeconds(pid: number): number {
   // utime + stime, in clock ticks (100 per second on Linux)
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
+/** threadCpu: CPU seconds per thread of a process (/proc/<pid>/task), keyed "tid name". */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      out.set(`${tid} ${name}`, (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
 function peakRssMiB(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : 0;
@@ -115,6 +130,7 @@ async function main() {
   mark('round1');
   const benchCpu = process.cpuUsage();
   const serverCpu = cpuSeconds(pids[0]!);
+  const threadsBefore = threadCpu(pids[0]!);
   const t0 = performance.now();
   const sent = report(0);
   await waitFor(async () => (await committed()) >= fleet.total, { timeoutMs: 600_000, intervalMs: 20, what: 'reports committed' });
@@ -125,7 +141,8 @@ async function main() {
   const e2eMs = performance.now() - t0;
   mark('delivered');
   const { user, system } = process.cpuUsage(benchCpu);
-  console.error(`round 1: bench process (agents + sink) cpu ${((user + system) / 1e6).toFixed(2)} s, server ${(cpuSeconds(pids[0]!) - serverCpu).toFixed(2)} s`);
+  const threads = [...threadCpu(pids[0]!)].map(([k, v]) => [k, v - (threadsBefore.get(k) ?? 0)] as const).filter(([, v]) => v >= 0.05);
+  console.error(`round 1: bench process (agents + sink) cpu ${((user + system) / 1e6).toFixed(2)} s, server ${(cpuSeconds(pids[0]!) - serverCpu).toFixed(2)} s (${threads.map(([k, v]) => `${k}: ${v.toFixed(2)}`).join(', ')})`);
   const latencies = [...sent.entries()].map(([job, at]) => arrivals.get(job)! - at).sort((a, b) => a - b);
 
   // 6. round 2: the same failures again (new jobs, same schedules) must only touch
