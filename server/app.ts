@@ -103,11 +103,14 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   // Every alert transition: audit, notifications (outbox), event log - in its transaction, in bulk.
   const onTransition: TransitionHook = async (tx, transitions, now) => {
     await database.sql.insertMany(tx, 'AuditEntry', COLUMNS.AuditEntry, transitions.map(({ alert, event, actor }) => ({ id: newId(), actor: actor.name, actorId: actor.id ?? null, action: AUDIT_ACTION[event], targetKind: 'alert', targetId: alert.id, detail: JSON.stringify({ kind: alert.kind, hostId: alert.hostId, dedupKey: alert.dedupKey }), createdAt: now })));
-    await enqueueAlertNotifications(tx, database.sql, transitions, now, config.baseUrl);
+    // written already leased to this process's dispatcher, which sends them from memory after the commit
+    const lease = notifier.dispatcher.lease(now);
+    const queued = await enqueueAlertNotifications(tx, database.sql, transitions, now, config.baseUrl, lease);
     const logged = await events.recordMany(tx, transitions.map(({ alert, event, actor }) => alertEventInput(alert, event, actor)), now);
     return () => {
       events.publish(logged);
-      notifier.dispatcher.wake();
+      if (lease) notifier.dispatcher.handoff(queued);
+      else if (queued.length) notifier.dispatcher.wake();
     };
   };
   const alerts = createAlerts({ db, clock, pubsub, onTransition });

@@ -48,7 +48,7 @@ export function chunks<T>(rows: T[], size: number): T[][] {
 export const COLUMNS = {
   Alert: [['id', 'text'], ['hostId', 'text'], ['kind', 'text'], ['severity', 'text'], ['status', 'text'], ['statusRank', 'int'], ['message', 'text'], ['dedupKey', 'text'], ['openKey', 'text'], ['occurrences', 'int'], ['createdAt', 'time'], ['lastSeenAt', 'time'], ['acknowledgedAt', 'time'], ['acknowledgedBy', 'text'], ['resolvedAt', 'time'], ['resolvedBy', 'text']],
   AuditEntry: [['id', 'text'], ['actor', 'text'], ['actorId', 'text'], ['action', 'text'], ['targetKind', 'text'], ['targetId', 'text'], ['detail', 'text'], ['createdAt', 'time']],
-  OutboxItem: [['id', 'text'], ['channelId', 'text'], ['triggerId', 'text'], ['alertId', 'text'], ['eventId', 'text'], ['event', 'text'], ['payload', 'text'], ['status', 'text'], ['attempts', 'int'], ['nextAttemptAt', 'time'], ['createdAt', 'time']],
+  OutboxItem: [['id', 'text'], ['channelId', 'text'], ['triggerId', 'text'], ['alertId', 'text'], ['eventId', 'text'], ['event', 'text'], ['payload', 'text'], ['status', 'text'], ['attempts', 'int'], ['nextAttemptAt', 'time'], ['claimedBy', 'text'], ['leaseUntil', 'time'], ['createdAt', 'time']],
   Event: [['id', 'text'], ['source', 'text'], ['severity', 'text'], ['message', 'text'], ['metadata', 'text'], ['hostId', 'text'], ['createdAt', 'time']],
   Delivery: [['id', 'text'], ['outboxId', 'text'], ['channelId', 'text'], ['triggerId', 'text'], ['alertId', 'text'], ['eventId', 'text'], ['event', 'text'], ['ok', 'bool'], ['statusCode', 'int'], ['latencyMs', 'int'], ['error', 'text'], ['firedAt', 'time'], ['attempt', 'int']],
 } satisfies Record<string, Array<[string, SqlType]>>;

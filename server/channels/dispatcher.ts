@@ -6,7 +6,7 @@ import { newId } from '../ids.ts';
 import type { HttpClient } from './http-client.ts';
 import type { NotificationPayload, SendResult } from './define.ts';
 import { nextDelayMs, withinBudget } from './backoff.ts';
-import { COLUMNS, model, type Sql } from '../sql.ts';
+import { chunks, COLUMNS, model, type Sql } from '../sql.ts';
 
 /**
  * The durable outbox dispatcher. Rows are written in the transaction that
@@ -42,6 +42,8 @@ export interface DispatcherDeps {
   retryBaseMs?: number;
   claimBatch?: number;
   pollMs?: number;
+  /** at most this many handed-off rows wait in memory; past it new rows go through claims */
+  handoffLimit?: number;
 }
 
 type TargetKey = string;
@@ -54,6 +56,12 @@ export function createDispatcher(deps: DispatcherDeps) {
   const leaseMs = timeoutMs + 5_000;
   const maxWindow = deps.claimBatch ?? 256;
   const loops = new Map<TargetKey, Promise<void>>();
+  const windows = new Map<TargetKey, number>();
+  // Rows leased to this process by the transaction that wrote them (see lease/handoff): sent from memory, without a claim.
+  const handed = new Map<TargetKey, OutboxItem[]>();
+  let handedCount = 0;
+  const handoffLimit = deps.handoffLimit ?? 8192;
+  const self = `handoff-${newId()}`;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let wakeQueued = false;
@@ -75,6 +83,26 @@ export function createDispatcher(deps: DispatcherDeps) {
     const at = sql.time(now);
     const rows = await sql.query(null, text, [newId(), sql.time(new Date(now.getTime() + leaseMs)), key.slice(2), at, at, limit]);
     return rows.map((r) => model<OutboxItem>(r, { dates: ['firstAttemptAt', 'createdAt'] })).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /**
+   * takeHanded hands out up to `max` of a target's in-memory rows. A row is sent
+   * only while its lease still covers a whole attempt (the timeout); one whose
+   * lease runs out sooner stays in the table, where a claim takes it once it expired.
+   */
+  function takeHanded(key: TargetKey, max: number, now: Date): OutboxItem[] {
+    const queue = handed.get(key);
+    if (!queue) return [];
+    const out: OutboxItem[] = [];
+    let i = 0;
+    for (; i < queue.length && out.length < max; i++) {
+      const row = queue[i]!;
+      if (row.leaseUntil && row.leaseUntil.getTime() - now.getTime() >= timeoutMs) out.push(row);
+    }
+    queue.splice(0, i);
+    handedCount -= i;
+    if (queue.length === 0) handed.delete(key);
+    return out;
   }
 
   async function sendOne(row: OutboxItem, sender: TargetSender | null): Promise<SendOutcome> {
@@ -148,7 +176,8 @@ export function createDispatcher(deps: DispatcherDeps) {
   }
 
   async function runLoop(key: TargetKey): Promise<void> {
-    let window = 1;
+    // A target's window outlives its loop: a receiver that took many at once a moment ago still does.
+    let window = windows.get(key) ?? 1;
     let inFlight = 0;
     let sender: TargetSender | null | undefined;
     const finished: Array<[OutboxItem, SendOutcome]> = [];
@@ -162,7 +191,12 @@ export function createDispatcher(deps: DispatcherDeps) {
     while (!stopped) {
       // Refill in chunks (half the window at least) so a wide window costs few claims.
       const free = window - inFlight;
-      const rows = free > 0 && (inFlight === 0 || free >= window / 2) ? await claim(key, clock.now(), free) : [];
+      let rows: OutboxItem[] = [];
+      if (free > 0 && (inFlight === 0 || free >= window / 2)) {
+        rows = takeHanded(key, free, clock.now());
+        // The table holds the rest (retries, rows written while memory was full, other instances' expired leases).
+        if (rows.length === 0 && !handed.has(key)) rows = await claim(key, clock.now(), free);
+      }
       if (rows.length === 0 && inFlight === 0) break;
       if (sender === undefined && rows.length > 0) sender = await deps.senderFor(rows[0]!);
       for (const row of rows) {
@@ -170,6 +204,7 @@ export function createDispatcher(deps: DispatcherDeps) {
         void sendOne(row, sender ?? null).then((outcome) => {
           if (outcome.ok) window = Math.min(maxWindow, window + 1);
           else if (outcome.retry) window = Math.max(1, Math.floor(window / 2));
+          windows.set(key, window);
           finished.push([row, outcome]);
           inFlight--;
           wake?.();
@@ -191,6 +226,8 @@ export function createDispatcher(deps: DispatcherDeps) {
       .catch((err) => log.error('delivery loop failed', { target: key, error: err }))
       .finally(() => {
         loops.delete(key);
+        // rows handed over while the loop was winding down
+        if (handed.has(key)) ensureLoop(key);
       });
     loops.set(key, p);
   }
@@ -241,6 +278,31 @@ export function createDispatcher(deps: DispatcherDeps) {
       schedule(0);
     },
 
+    /**
+     * lease is the claim to write on new outbox rows so that this process sends
+     * them from memory after the commit (handoff) instead of claiming them again;
+     * null while the in-memory queue is full or the dispatcher is stopping. If the
+     * process dies first, the rows come back when the lease expires (or at once on
+     * a SQLite restart), like any claimed row.
+     */
+    lease(now: Date): { claimedBy: string; leaseUntil: Date } | null {
+      if (stopped || handedCount >= handoffLimit) return null;
+      return { claimedBy: self, leaseUntil: new Date(now.getTime() + leaseMs) };
+    },
+
+    /** handoff takes the rows written under lease() once their transaction committed. */
+    handoff(rows: OutboxItem[]) {
+      if (stopped) return;
+      for (const row of rows) {
+        const key = keyOf(row);
+        const queue = handed.get(key);
+        if (queue) queue.push(row);
+        else handed.set(key, [row]);
+      }
+      handedCount += rows.length;
+      for (const key of new Set(rows.map(keyOf))) ensureLoop(key);
+    },
+
     /** wake looks for new rows now (called after a commit that wrote outbox rows). */
     wake() {
       if (wakeQueued || stopped) return;
@@ -258,11 +320,17 @@ export function createDispatcher(deps: DispatcherDeps) {
       return loops.size;
     },
 
-    /** stop finishes the batches in flight and stops claiming. */
+    /** stop finishes the batches in flight, stops claiming and gives back the leases of rows it holds unsent. */
     async stop() {
       stopped = true;
       clearTimeout(timer);
       await Promise.all(loops.values());
+      const unsent = [...handed.values()].flat().map((r) => r.id);
+      handed.clear();
+      handedCount = 0;
+      for (const ids of chunks(unsent, 1000)) {
+        await db.outboxItem.updateMany({ where: { id: { in: ids }, claimedBy: self }, data: { claimedBy: null, leaseUntil: null } }).catch((err) => log.warn('could not release outbox leases', { error: err }));
+      }
     },
   };
 }

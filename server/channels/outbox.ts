@@ -1,6 +1,6 @@
 import type { Tx } from '../db.ts';
 import { newId } from '../ids.ts';
-import type { Alert } from '../../prisma/generated/sqlite/client.ts';
+import type { Alert, OutboxItem } from '../../prisma/generated/sqlite/client.ts';
 import type { NotificationPayload } from './define.ts';
 import type { AlertEvent } from '../alerts/alerts.ts';
 import { COLUMNS, type Sql } from '../sql.ts';
@@ -24,18 +24,29 @@ export function alertPayload(alert: Alert, hostName: string, event: Notification
  * enqueueAlertNotifications writes one outbox row per enabled channel and
  * alert event in the caller's transaction (one statement for the lot), so a
  * committed alert change is never without its notifications and a rolled-back
- * one never has any.
+ * one never has any. With a `lease` (the dispatcher's, see handoff) the rows are
+ * written already claimed and returned for the dispatcher to send from memory.
  */
-export async function enqueueAlertNotifications(tx: Tx, sql: Sql, items: Array<{ alert: Alert; event: AlertEvent }>, now: Date, baseUrl: string): Promise<number> {
-  if (items.length === 0) return 0;
+export async function enqueueAlertNotifications(
+  tx: Tx,
+  sql: Sql,
+  items: Array<{ alert: Alert; event: AlertEvent }>,
+  now: Date,
+  baseUrl: string,
+  lease: { claimedBy: string; leaseUntil: Date } | null = null,
+): Promise<OutboxItem[]> {
+  if (items.length === 0) return [];
   const channels = await tx.notificationChannel.findMany({ where: { enabled: true }, select: { id: true } });
-  if (channels.length === 0) return 0;
+  if (channels.length === 0) return [];
   const hostIds = [...new Set(items.map((i) => i.alert.hostId))];
   const hosts = new Map((await tx.host.findMany({ where: { id: { in: hostIds } }, select: { id: true, name: true } })).map((h) => [h.id, h.name]));
-  const data = items.flatMap(({ alert, event }) => {
+  const rows = items.flatMap(({ alert, event }): OutboxItem[] => {
     const payload = JSON.stringify(alertPayload(alert, hosts.get(alert.hostId) ?? alert.hostId, event, baseUrl));
-    return channels.map((c) => ({ id: newId(), channelId: c.id, alertId: alert.id, event, payload, nextAttemptAt: now, createdAt: now }));
+    return channels.map((c) => ({
+      id: newId(), channelId: c.id, triggerId: null, alertId: alert.id, eventId: null, event, payload, status: 'pending', attempts: 0, nextAttemptAt: now,
+      claimedBy: lease?.claimedBy ?? null, leaseUntil: lease?.leaseUntil ?? null, lastError: null, createdAt: now, firstAttemptAt: null,
+    }));
   });
-  await sql.insertMany(tx, 'OutboxItem', COLUMNS.OutboxItem, data.map((d) => ({ ...d, status: 'pending', attempts: 0 })));
-  return data.length;
+  await sql.insertMany(tx, 'OutboxItem', COLUMNS.OutboxItem, rows);
+  return rows;
 }
