@@ -246,10 +246,16 @@ export function createDispatcher(deps: DispatcherDeps) {
     for (const t of targets) ensureLoop(keyOf(t));
   }
 
-  /** untilNextDue: how long until the earliest retry comes due (to wake for it rather than wait a full poll). */
+  /**
+   * untilNextDue: how long until the earliest retry still ahead comes due (to wake
+   * for it rather than wait a full poll). Rows due already were given to their
+   * loops by the scan just before (or are leased, in flight): polling for them
+   * again at once would only rescan the table.
+   */
   async function untilNextDue(): Promise<number> {
-    const next = await db.outboxItem.findFirst({ where: { status: 'pending' }, orderBy: { nextAttemptAt: 'asc' }, select: { nextAttemptAt: true } });
-    return next ? Math.max(10, next.nextAttemptAt.getTime() - clock.now().getTime()) : Infinity;
+    const now = clock.now();
+    const next = await db.outboxItem.findFirst({ where: { status: 'pending', nextAttemptAt: { gt: now } }, orderBy: { nextAttemptAt: 'asc' }, select: { nextAttemptAt: true } });
+    return next ? Math.max(10, next.nextAttemptAt.getTime() - now.getTime()) : Infinity;
   }
 
   function schedule(ms: number) {
