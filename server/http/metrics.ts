@@ -4,7 +4,8 @@ import client from 'prom-client';
 export interface Metrics {
   registry: client.Registry;
   contentType: string;
-  render(): Promise<string>;
+  /** render writes every metric, or only the families named (unknown names are skipped) */
+  render(names?: string[]): Promise<string>;
   /** gauge: `cacheMs` keeps an expensive reading (a COUNT) for that long between scrapes */
   gauge(name: string, help: string, collect: () => number | Promise<number>, cacheMs?: number): void;
   counter(name: string, help: string, labelNames?: string[]): client.Counter<string>;
@@ -18,7 +19,12 @@ export function createMetrics(labels: Record<string, string> = {}): Metrics {
   return {
     registry,
     contentType: registry.contentType,
-    render: () => registry.metrics(),
+    async render(names) {
+      if (!names?.length) return registry.metrics();
+      // A scrape of a few families skips the process collectors (open fds, event-loop histograms) - cheap enough to poll.
+      const known = names.filter((n) => registry.getSingleMetric(n));
+      return (await Promise.all(known.map((n) => registry.getSingleMetricAsString(n)))).map((t) => t + '\n').join('');
+    },
     gauge(name, help, collect, cacheMs = 0) {
       let last = { at: 0, value: 0 };
       new client.Gauge({

@@ -57,7 +57,8 @@ export function createHttpServer(deps: HttpDeps): http.Server {
       }
       if (url.pathname === '/metrics') {
         res.writeHead(200, { 'content-type': deps.metrics.contentType });
-        return void res.end(await deps.metrics.render());
+        // ?name[]=a&name[]=b (or ?name=a) narrows the scrape to those metric families
+        return void res.end(await deps.metrics.render([...url.searchParams.getAll('name[]'), ...url.searchParams.getAll('name')]));
       }
       if (url.pathname === '/agent') return sendJson(res, 426, { error: 'upgrade to a WebSocket to speak the agent protocol' });
       return web(req, res);

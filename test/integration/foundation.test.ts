@@ -209,4 +209,15 @@ describe(`foundation on ${TEST_PROVIDER}`, () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ ok: true, database: 'ok' });
   });
+
+  it('serves /metrics whole, or narrowed to the families named', async () => {
+    const all = await (await fetch(`${server.url}/metrics`)).text();
+    expect(all).toMatch(/^vigil_engine_reports_committed(\{[^}]*\})? \d+$/m);
+    expect(all).toContain('vigil_process_cpu_seconds_total');
+    const some = await (await fetch(`${server.url}/metrics?name[]=vigil_engine_reports_committed&name[]=vigil_agents_connected&name[]=no_such_metric`)).text();
+    const families = [...some.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]);
+    expect(families).toEqual(['vigil_engine_reports_committed', 'vigil_agents_connected']);
+    expect(some).not.toContain('vigil_process_cpu_seconds_total');
+    expect((await (await fetch(`${server.url}/metrics?name=vigil_agents_connected`)).text()).match(/^# TYPE (\S+)/gm)).toEqual(['# TYPE vigil_agents_connected']);
+  });
 });
