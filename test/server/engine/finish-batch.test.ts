@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROVIDERS, startTestApp, type TestApp } from '../../helpers/app.ts';
+import { startSink, type Sink } from '../../helpers/sink.ts';
+import { SYSTEM } from '../../../server/audit/audit.ts';
+
+/**
+ * One group commit of many job reports: every row the batch writes in bulk
+ * (alerts, audit, event log, outbox - multi-row statements of mixed sizes)
+ * lands whole and matches its report.
+ */
+describe.each(PROVIDERS)('a group commit of 85 failed backups on %s', (provider) => {
+  let t: TestApp;
+  let sink: Sink;
+
+  beforeAll(async () => {
+    sink = await startSink();
+    sink.block(); // keep the outbox rows in place while the test reads them
+    t = await startTestApp(provider);
+  });
+  afterAll(async () => {
+    sink?.unblock();
+    await t?.close();
+    await sink?.close();
+  });
+
+  it('writes one alert, audit entry, event and outbox row per report, each with its own values', async () => {
+    const { hosts, jobs, engine, channels, db } = t.app.services;
+    const channel = await channels.create(SYSTEM, { name: 'batch', enabled: true, kind: 'webhook', config: { url: `${sink.url}/batch` } });
+    const N = 85; // 64 + 16 + 4 + 1
+    const reports = [];
+    for (let i = 0; i < N; i++) {
+      const hostId = (await hosts.enroll(SYSTEM, { name: `batch-${String(i).padStart(2, '0')}`, alwaysOn: true, tags: [] })).host.id;
+      const job = await jobs.runJob({ name: 'ops' }, hostId, 'backup', null, ['/srv']);
+      reports.push({ hostId, jobId: job.id, error: `Fatal: error ${i}` });
+    }
+    const outcomes = await Promise.all(reports.map((r) => engine.onJobFinished(r.hostId, { jobId: r.jobId, status: 'failed', finishedAt: new Date(), exitCode: 1, error: r.error })));
+    expect(outcomes.every((o) => o.transitioned)).toBe(true);
+    // committed as batches, not rescued item by item after a failed bulk write
+    expect(t.logs.filter((l) => l.includes('group commit failed'))).toEqual([]);
+
+    const alerts = await db.alert.findMany({ where: { hostId: { in: reports.map((r) => r.hostId) } } });
+    expect(alerts).toHaveLength(N);
+    for (const r of reports) {
+      const alert = alerts.find((a) => a.hostId === r.hostId)!;
+      expect(alert).toMatchObject({ kind: 'backup_failed', severity: 'warning', status: 'open', dedupKey: 'manual', openKey: `${r.hostId}|backup_failed|manual`, occurrences: 1 });
+      expect(alert.message).toContain(r.error);
+    }
+    const ids = alerts.map((a) => a.id);
+    const outbox = await db.outboxItem.findMany({ where: { channelId: channel.id } });
+    expect(outbox.map((o) => o.alertId).sort()).toEqual([...ids].sort());
+    for (const o of outbox) {
+      const alert = alerts.find((a) => a.id === o.alertId)!;
+      expect(JSON.parse(o.payload)).toMatchObject({ event: 'alert.raised', alertId: alert.id, hostId: alert.hostId, message: alert.message });
+    }
+    const audit = await db.auditEntry.findMany({ where: { targetKind: 'alert', targetId: { in: ids } } });
+    expect(audit.map((a) => a.targetId).sort()).toEqual([...ids].sort());
+    expect(new Set(audit.map((a) => a.action))).toEqual(new Set(['alert.raise']));
+    const events = await db.event.findMany({ where: { source: 'alert', hostId: { in: reports.map((r) => r.hostId) } } });
+    expect(events.map((e) => JSON.parse(e.metadata).alertId).sort()).toEqual([...ids].sort());
+  });
+});
