@@ -6,7 +6,9 @@
  *   {"alerts","e2eMs","ingestPerS","p50Ms","p99Ms","serverCpuS","peakRssMiB","dedupNew"}
  * N=... overrides the count (hosts = N/20). DB=postgres uses PostgreSQL for one
  * instance too. INSTANCES=3 runs three instances on
- * PostgreSQL + Redis (agents spread over them). BENCH_NODE_OPTIONS and
+ * PostgreSQL + Redis (agents spread over them). WARMUP=n first has other
+ * agents report n other failures, unmeasured, so the numbers show a warm server
+ * (the default measures a cold one, as started). BENCH_NODE_OPTIONS and
  * BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") pass node flags to the servers.
  */
 import fs from 'node:fs';
@@ -25,6 +27,7 @@ const N = Number(process.env.N ?? 10_000);
 const PER_HOST = 20;
 const HOSTS = Math.max(1, Math.ceil(N / PER_HOST));
 const INSTANCES = Number(process.env.INSTANCES ?? 1);
+const WARMUP = Number(process.env.WARMUP ?? 0);
 
 function cpuSeconds(pid: number): number {
   const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -86,29 +89,33 @@ async function main() {
   await gqlOk(servers[0]!.url, 'mutation($u:String!){ createChannel(input:{ name:"bench", webhook:{ url:$u } }){ id } }', { u: sinkUrl }, { cookie });
 
   // 3. seed hosts, schedules and two queued jobs per schedule (round 1 and the re-report)
-  const fleet: Seeded = await seedFleet({ hosts: HOSTS, perHost: PER_HOST, sqliteFile: pg ? undefined : path.join(dataDir, 'vigil.db'), pgUrl: pg?.url });
+  const where = { sqliteFile: pg ? undefined : path.join(dataDir, 'vigil.db'), pgUrl: pg?.url };
+  const fleet: Seeded = await seedFleet({ hosts: HOSTS, perHost: PER_HOST, ...where });
+  const warm: Seeded | null = WARMUP > 0 ? await seedFleet({ hosts: Math.ceil(WARMUP / PER_HOST), perHost: PER_HOST, jobsPerSchedule: 1, prefix: 'warm', ...where }) : null;
 
   // 4. connect every agent and say hello
-  const sockets = await Promise.all(
-    fleet.hosts.map(
-      (h, i) =>
-        new Promise<WebSocket>((resolve, reject) => {
-          const ws = new WebSocket(servers[i % servers.length]!.url.replace('http', 'ws') + '/agent', { headers: { authorization: `Bearer ${h.token}` }, perMessageDeflate: false });
-          ws.once('error', reject);
-          ws.on('message', (d) => {
-            if (String(d).includes('"schedule.set"')) resolve(ws);
-          });
-          ws.once('open', () => ws.send(JSON.stringify({ v: 1, type: 'hello', payload: { protocolVersion: 1, agentVersion: 'bench', os: 'linux', arch: 'amd64', hostname: `bench-${i}` } })));
-        }),
-    ),
-  );
+  const connect = (agents: Seeded) =>
+    Promise.all(
+      agents.hosts.map(
+        (h, i) =>
+          new Promise<WebSocket>((resolve, reject) => {
+            const ws = new WebSocket(servers[i % servers.length]!.url.replace('http', 'ws') + '/agent', { headers: { authorization: `Bearer ${h.token}` }, perMessageDeflate: false });
+            ws.once('error', reject);
+            ws.on('message', (d) => {
+              if (String(d).includes('"schedule.set"')) resolve(ws);
+            });
+            ws.once('open', () => ws.send(JSON.stringify({ v: 1, type: 'hello', payload: { protocolVersion: 1, agentVersion: 'bench', os: 'linux', arch: 'amd64', hostname: `bench-${i}` } })));
+          }),
+      ),
+    );
+  const sockets = await connect(fleet);
+  const warmSockets = warm ? await connect(warm) : [];
   const pids = servers.map((s) => s.process.pid!);
-  const cpuBefore = pids.reduce((a, p) => a + cpuSeconds(p), 0);
 
-  const report = (round: 0 | 1) => {
+  const report = (round: 0 | 1, agents = fleet, via = sockets) => {
     const sent = new Map<string, number>();
-    fleet.hosts.forEach((h, i) => {
-      const ws = sockets[i]!;
+    agents.hosts.forEach((h, i) => {
+      const ws = via[i]!;
       for (const s of h.schedules) {
         const jobId = s.jobs[round]!;
         sent.set(jobId, performance.now());
@@ -118,13 +125,25 @@ async function main() {
     return sent;
   };
   // Progress comes from /metrics narrowed to one family (no database work, no process collectors), so measuring does not slow the server down.
+  let committedBefore = 0;
   const committed = async () => {
-    let sum = 0;
+    let sum = -committedBefore;
     for (const s of servers) sum += Number(/^vigil_engine_reports_committed(?:\{[^}]*\})? (\d+)/m.exec(await (await fetch(`${s.url}/metrics?name[]=vigil_engine_reports_committed`)).text())?.[1] ?? 0);
     return sum;
   };
 
-  // 5. round 1: N distinct failures
+  // 5. optionally warm the server up with other failures, then forget them
+  if (warm) {
+    report(0, warm, warmSockets);
+    await waitFor(async () => (await committed()) >= warm.total && arrivals.size >= warm.total, { timeoutMs: 600_000, intervalMs: 50, what: 'the warm-up' });
+    committedBefore = await committed();
+    arrivals.clear();
+    total = 0;
+    console.error(`warmed up with ${warm.total} other failures`);
+  }
+  const cpuBefore = pids.reduce((a, p) => a + cpuSeconds(p), 0);
+
+  // 6. round 1: N distinct failures
   // Phase marks on the system's monotonic clock, in µs - the clock of V8 CPU profiles (BENCH_NODE_ARGS=--cpu-prof), to cut a profile into phases.
   const mark = (phase: string) => console.error(`mark ${phase} ${process.hrtime.bigint() / 1000n}`);
   mark('round1');
@@ -145,7 +164,7 @@ async function main() {
   console.error(`round 1: bench process (agents + sink) cpu ${((user + system) / 1e6).toFixed(2)} s, server ${(cpuSeconds(pids[0]!) - serverCpu).toFixed(2)} s (${threads.map(([k, v]) => `${k}: ${v.toFixed(2)}`).join(', ')})`);
   const latencies = [...sent.entries()].map(([job, at]) => arrivals.get(job)! - at).sort((a, b) => a - b);
 
-  // 6. round 2: the same failures again (new jobs, same schedules) must only touch
+  // 7. round 2: the same failures again (new jobs, same schedules) must only touch
   const before = total;
   mark('round2');
   report(1);
@@ -156,7 +175,7 @@ async function main() {
   const cpu = pids.reduce((a, p) => a + cpuSeconds(p), 0) - cpuBefore;
   const rss = Math.max(...pids.map(peakRssMiB));
 
-  for (const ws of sockets) ws.terminate();
+  for (const ws of [...sockets, ...warmSockets]) ws.terminate();
   await Promise.all(servers.map((s) => s.stop()));
   server.close();
   await pg?.drop();

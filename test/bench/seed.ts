@@ -16,14 +16,14 @@ export interface Seeded {
 
 const ulid = monotonicFactory();
 
-export async function seedFleet(opts: { hosts: number; perHost: number; jobsPerSchedule?: number; sqliteFile?: string; pgUrl?: string }): Promise<Seeded> {
+export async function seedFleet(opts: { hosts: number; perHost: number; jobsPerSchedule?: number; prefix?: string; sqliteFile?: string; pgUrl?: string }): Promise<Seeded> {
   const now = new Date().toISOString();
   const hosts: SeededHost[] = [];
   const rows = { host: [] as unknown[][], schedule: [] as unknown[][], job: [] as unknown[][] };
   for (let h = 0; h < opts.hosts; h++) {
     const token = 'vga_' + randomBytes(24).toString('base64url');
     const host: SeededHost = { id: ulid(), token, schedules: [] };
-    rows.host.push([host.id, `bench-${String(h).padStart(4, '0')}`, createHash('sha256').update(token).digest('hex'), now, now]);
+    rows.host.push([host.id, `${opts.prefix ?? 'bench'}-${String(h).padStart(4, '0')}`, createHash('sha256').update(token).digest('hex'), now, now]);
     for (let s = 0; s < opts.perHost; s++) {
       const schedule = { id: ulid(), jobs: [] as string[] };
       rows.schedule.push([schedule.id, host.id, 'backup', '0 2 * * *', 'UTC', JSON.stringify([`/data/${s}`]), now, now]);
