@@ -6,6 +6,7 @@ import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import { serialSqlite } from './sqlite-serial.ts';
 import { Sql } from './sql.ts';
+import { AUTOCHECKPOINT_BACKSTOP_PAGES, startCheckpointer } from './sqlite-checkpointer.ts';
 
 /**
  * The Prisma adapter. Both generated clients expose the same model API, so the
@@ -39,10 +40,10 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'provide
   }
   const applied = await deployMigrations({ provider: config.provider, url: config.databaseUrl }, (msg) => log.debug(msg));
   if (applied.length > 0) log.info('migrations applied', { migrations: applied });
-  return config.provider === 'sqlite' ? openSqlite(config.databaseUrl) : openPostgres(config.databaseUrl);
+  return config.provider === 'sqlite' ? openSqlite(config.databaseUrl, log) : openPostgres(config.databaseUrl);
 }
 
-async function openSqlite(url: string): Promise<Database> {
+async function openSqlite(url: string, log: Logger): Promise<Database> {
   const { PrismaClient } = await import('../prisma/generated/sqlite/client.ts');
   const { PrismaBetterSqlite3 } = await import('@prisma/adapter-better-sqlite3');
   const serial = serialSqlite(new PrismaBetterSqlite3({ url: `file:${sqlitePath(url)}`, timeout: 10_000 }));
@@ -54,6 +55,9 @@ async function openSqlite(url: string): Promise<Database> {
   await db.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
   await db.$queryRawUnsafe('PRAGMA busy_timeout = 10000');
   await db.$executeRawUnsafe('PRAGMA foreign_keys = ON');
+  // Checkpoints run on their own thread; the commit-time one is only a backstop.
+  await db.$queryRawUnsafe(`PRAGMA wal_autocheckpoint = ${AUTOCHECKPOINT_BACKSTOP_PAGES}`);
+  const checkpointer = startCheckpointer(sqlitePath(url), log.child({ component: 'checkpointer' }));
   return {
     db,
     provider: 'sqlite',
@@ -61,7 +65,10 @@ async function openSqlite(url: string): Promise<Database> {
     ping: async () => {
       await db.$queryRawUnsafe('SELECT 1');
     },
-    close: () => db.$disconnect(),
+    close: async () => {
+      await checkpointer.stop();
+      await db.$disconnect();
+    },
   };
 }
 
