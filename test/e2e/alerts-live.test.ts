@@ -1,11 +1,11 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { ServerHandle } from '../helpers/server.ts';
 import { FakeAgent } from './support/agent.ts';
 import { launch, screenshot, WIDTHS, type Session } from './support/browser.ts';
 import { Fleet, type EnrolledHost } from './support/fleet.ts';
 import { signIn, subscribed } from './support/ui.ts';
-import { serverLogsOnFailure, startVigil, stopVigil } from './support/vigil.ts';
+import { guardEachTest, startVigil, stopVigil } from './support/vigil.ts';
 
 /** Alerts raised by an agent over /agent reach open pages without a reload. */
 describe('live alerts', () => {
@@ -37,10 +37,7 @@ describe('live alerts', () => {
     await browser?.close();
     await stopVigil(server);
   });
-  beforeEach(() => serverLogsOnFailure(server));
-  afterEach(() => {
-    expect(browser.errors).toEqual([]);
-  });
+  guardEachTest(() => ({ server, browser }));
 
   it('shows a backup failure reported by the agent, and counts it in the nav badge, without a reload', async () => {
     const page = await browser.newPage();

@@ -1,11 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { ServerHandle } from '../helpers/server.ts';
 import { launch, screenshot, WIDTHS, type Session } from './support/browser.ts';
 import { signIn } from './support/ui.ts';
-import { serverLogsOnFailure, startVigil, stopVigil } from './support/vigil.ts';
+import { guardEachTest, startVigil, stopVigil } from './support/vigil.ts';
 
 /** Notification channels: create with field errors, send a test to a real sink, delete by typed name. */
 describe('notification channels', () => {
@@ -35,10 +35,7 @@ describe('notification channels', () => {
     await stopVigil(server);
     await new Promise((resolve) => sink?.close(resolve));
   });
-  beforeEach(() => serverLogsOnFailure(server));
-  afterEach(() => {
-    expect(browser.errors).toEqual([]);
-  });
+  guardEachTest(() => ({ server, browser }));
 
   async function openChannel(page: Page) {
     await signIn(page, server.url, undefined, undefined, channelPath);

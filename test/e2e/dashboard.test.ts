@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { ServerHandle } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -6,7 +6,7 @@ import { FakeAgent } from './support/agent.ts';
 import { launch, screenshot, WIDTHS, type Session } from './support/browser.ts';
 import { Fleet } from './support/fleet.ts';
 import { signIn, subscribed } from './support/ui.ts';
-import { serverLogsOnFailure, startVigil, stopVigil } from './support/vigil.ts';
+import { guardEachTest, startVigil, stopVigil } from './support/vigil.ts';
 
 /** The dashboard over a small real fleet: every status, tags, alerts. */
 describe('dashboard', () => {
@@ -44,10 +44,7 @@ describe('dashboard', () => {
     await browser?.close();
     await stopVigil(server);
   });
-  beforeEach(() => serverLogsOnFailure(server));
-  afterEach(() => {
-    expect(browser.errors).toEqual([]);
-  });
+  guardEachTest(() => ({ server, browser }));
 
   it('keeps filters and sort in the URL, so they survive a reload', async () => {
     const page = await browser.newPage();

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { ServerHandle } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -6,7 +6,7 @@ import { FakeAgent } from './support/agent.ts';
 import { launch, screenshot, WIDTHS, type Session } from './support/browser.ts';
 import { Fleet, type EnrolledHost } from './support/fleet.ts';
 import { signIn, subscribed } from './support/ui.ts';
-import { serverLogsOnFailure, startVigil, stopVigil } from './support/vigil.ts';
+import { guardEachTest, startVigil, stopVigil } from './support/vigil.ts';
 
 /** The host page: asleep vs offline, the always-on switch, schedules with their cron check. */
 describe('host page', () => {
@@ -37,10 +37,7 @@ describe('host page', () => {
     await browser?.close();
     await stopVigil(server);
   });
-  beforeEach(() => serverLogsOnFailure(server));
-  afterEach(() => {
-    expect(browser.errors).toEqual([]);
-  });
+  guardEachTest(() => ({ server, browser }));
 
   it('shows an intermittent offline host as asleep (grey), on the dashboard and its page', async () => {
     const page = await browser.newPage();

@@ -1,10 +1,10 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerHandle } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { launch, type Session } from './support/browser.ts';
 import { Fleet } from './support/fleet.ts';
 import { signIn } from './support/ui.ts';
-import { serverLogsOnFailure, startVigil, stopVigil } from './support/vigil.ts';
+import { guardEachTest, startVigil, stopVigil } from './support/vigil.ts';
 
 describe('signing in', () => {
   let server: ServerHandle;
@@ -21,10 +21,7 @@ describe('signing in', () => {
     await browser?.close();
     await stopVigil(server);
   });
-  beforeEach(() => serverLogsOnFailure(server));
-  afterEach(() => {
-    expect(browser.errors).toEqual([]);
-  });
+  guardEachTest(() => ({ server, browser }));
 
   it('lists the hosts on the dashboard after signing in', async () => {
     const page = await browser.newPage();

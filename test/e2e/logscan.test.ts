@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { ServerHandle } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -6,7 +6,7 @@ import { FakeAgent } from './support/agent.ts';
 import { launch, screenshot, WIDTHS, type Session } from './support/browser.ts';
 import { Fleet, type EnrolledHost } from './support/fleet.ts';
 import { signIn, subscribed } from './support/ui.ts';
-import { serverLogsOnFailure, startVigil, stopVigil } from './support/vigil.ts';
+import { guardEachTest, startVigil, stopVigil } from './support/vigil.ts';
 
 /**
  * Log scanning: the sample-line tester (captures, RE2's refusals inline), the
@@ -40,10 +40,7 @@ describe('log scanning', () => {
     await browser?.close();
     await stopVigil(server);
   });
-  beforeEach(() => serverLogsOnFailure(server));
-  afterEach(() => {
-    expect(browser.errors).toEqual([]);
-  });
+  guardEachTest(() => ({ server, browser }));
 
   it('shows what a pattern captures from a sample line, named groups by name and the others as $1, $2', async () => {
     const page = await browser.newPage();

@@ -1,12 +1,12 @@
 import { createHmac } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { ServerHandle } from '../helpers/server.ts';
 import { startSink, type Sink } from '../helpers/sink.ts';
 import { launch, screenshot, WIDTHS, type Session } from './support/browser.ts';
 import { Fleet } from './support/fleet.ts';
 import { signIn } from './support/ui.ts';
-import { serverLogsOnFailure, startVigil, stopVigil } from './support/vigil.ts';
+import { guardEachTest, startVigil, stopVigil } from './support/vigil.ts';
 
 /**
  * Event triggers: field errors that keep the input (a bad URL, a loopback URL
@@ -36,10 +36,7 @@ describe('event triggers', () => {
     await stopVigil(server);
     await sink?.close();
   });
-  beforeEach(() => serverLogsOnFailure(server));
-  afterEach(() => {
-    expect(browser.errors).toEqual([]);
-  });
+  guardEachTest(() => ({ server, browser }));
 
   async function openTrigger(page: Page) {
     await signIn(page, server.url, undefined, undefined, triggerPath);

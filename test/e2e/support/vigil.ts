@@ -1,7 +1,8 @@
 import net from 'node:net';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { onTestFailed } from 'vitest';
+import { afterEach, beforeEach, expect, onTestFailed } from 'vitest';
+import type { Session } from './browser.ts';
 import { ROOT, startServer, type ServerHandle } from '../../helpers/server.ts';
 
 /**
@@ -41,6 +42,18 @@ export async function startVigil(env: Record<string, string> = {}): Promise<Serv
 export function serverLogsOnFailure(server: ServerHandle | undefined, lines = 40): void {
   onTestFailed(() => {
     if (server) console.error(`--- last ${lines} server log lines ---\n${server.logs.slice(-lines).join('\n')}`);
+  });
+}
+
+/**
+ * guardEachTest registers, for a suite with one server and one browser: a
+ * failing test prints the server's last log lines, and after every test the
+ * pages must have logged no errors.
+ */
+export function guardEachTest(get: () => { server: ServerHandle | undefined; browser: Session | undefined }): void {
+  beforeEach(() => serverLogsOnFailure(get().server));
+  afterEach(() => {
+    expect(get().browser?.errors ?? []).toEqual([]);
   });
 }
 
