@@ -40,6 +40,17 @@ function cell(provider: Provider, type: SqlType, v: unknown): unknown {
 /** Rows per multi-row statement on SQLite, largest first (64 x 16 columns stays far below the 32,766 bind limit). */
 const BULK_SIZES = [64, 16, 4, 1];
 
+/** bulkParts splits a list into parts of BULK_SIZES (largest first), so a few prepared statements serve any length. */
+function bulkParts<T>(list: T[]): T[][] {
+  const parts: T[][] = [];
+  for (let i = 0; i < list.length; ) {
+    const size = BULK_SIZES.find((n) => n <= list.length - i)!;
+    parts.push(list.slice(i, i + size));
+    i += size;
+  }
+  return parts;
+}
+
 /** chunks splits rows so a statement stays under the bind-parameter limits (SQLite 32766). */
 export function chunks<T>(rows: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -110,12 +121,7 @@ export class Sql {
 
   /** inBulk runs `statement(placeholders)` over the ids in a few fixed list sizes (SQLite). */
   private inBulk(ids: string[], statement: (list: string) => string): void {
-    let i = 0;
-    while (i < ids.length) {
-      const size = BULK_SIZES.find((n) => n <= ids.length - i)!;
-      this.prepared(statement(Array(size).fill('?').join(', '))).run(ids.slice(i, i + size));
-      i += size;
-    }
+    for (const part of bulkParts(ids)) this.prepared(statement(Array(part.length).fill('?').join(', '))).run(part);
   }
 
   /** onDirect runs SQLite work inside the caller's transaction, or behind the gate when there is none. */
@@ -155,14 +161,11 @@ export class Sql {
       const tuple = `(${opts.columns.map(() => '?').join(', ')})`;
       return this.onDirect(tx, () => {
         const out: Row[] = [];
-        let i = 0;
-        while (i < opts.rows.length) {
-          const size = BULK_SIZES.find((n) => n <= opts.rows.length - i)!;
-          const stmt = this.prepared(statement(`VALUES ${Array(size).fill(tuple).join(', ')}`));
+        for (const part of bulkParts(opts.rows)) {
+          const stmt = this.prepared(statement(`VALUES ${Array(part.length).fill(tuple).join(', ')}`));
           const args: unknown[] = [];
-          for (const row of opts.rows.slice(i, i + size)) row.forEach((v, c) => args.push(cell(this.provider, opts.columns[c]![1], v)));
+          for (const row of part) row.forEach((v, c) => args.push(cell(this.provider, opts.columns[c]![1], v)));
           for (const r of stmt.all(args) as Row[]) out.push(plain(r));
-          i += size;
         }
         return out;
       });
@@ -205,14 +208,11 @@ export class Sql {
       // Multi-row statements (~25% cheaper a row than one call per row), in a few fixed sizes so few are prepared.
       const tuple = `(${columns.map(() => '?').join(', ')})`;
       return this.onDirect(tx, () => {
-        let i = 0;
-        while (i < rows.length) {
-          const size = BULK_SIZES.find((n) => n <= rows.length - i)!;
-          const stmt = this.prepared(`INSERT INTO "${table}" (${names}) VALUES ${Array(size).fill(tuple).join(', ')}`);
+        for (const part of bulkParts(rows)) {
+          const stmt = this.prepared(`INSERT INTO "${table}" (${names}) VALUES ${Array(part.length).fill(tuple).join(', ')}`);
           const args: unknown[] = [];
-          for (const row of rows.slice(i, i + size)) for (const [n, type] of columns) args.push(cell(this.provider, type, row[n]));
+          for (const row of part) for (const [n, type] of columns) args.push(cell(this.provider, type, row[n]));
           stmt.run(args);
-          i += size;
         }
       });
     }

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, testDatabase, TEST_PROVIDER, type ServerHandle, type TestDatabase } from '../helpers/server.ts';
 import { gqlOk, tokenFor } from '../helpers/gql.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { cleanup, freePort, initRepo, spawnAgent, tempDir, type AgentProcess } from '../agent/fixtures.ts';
+import { cleanup, initRepo, spawnAgent, tempDir, type AgentProcess } from '../agent/fixtures.ts';
+import { freePort } from '../helpers/ports.ts';
 
 /**
  * The reference agent end to end: the real server, the real agent process and

@@ -1,25 +1,9 @@
-import net from 'node:net';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, onTestFailed } from 'vitest';
 import type { Session } from './browser.ts';
 import { ROOT, startServer, type ServerHandle } from '../../helpers/server.ts';
-
-/**
- * The real Vigil server for browser tests. The port is chosen first so that
- * VIGIL_BASE_URL equals the page's origin: the graphql-ws endpoint accepts the
- * session cookie only from that Origin.
- */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../helpers/ports.ts';
 
 let built = false;
 
@@ -31,6 +15,11 @@ export function ensureWebBuilt(): void {
   built = true;
 }
 
+/**
+ * The real Vigil server for browser tests. The port is chosen first so that
+ * VIGIL_BASE_URL equals the page's origin: the graphql-ws endpoint accepts the
+ * session cookie only from that Origin.
+ */
 export async function startVigil(env: Record<string, string> = {}): Promise<ServerHandle> {
   ensureWebBuilt();
   const port = await freePort();
