@@ -29,10 +29,14 @@ const HOSTS = Math.max(1, Math.ceil(N / PER_HOST));
 const INSTANCES = Number(process.env.INSTANCES ?? 1);
 const WARMUP = Number(process.env.WARMUP ?? 0);
 
-function cpuSeconds(pid: number): number {
+function cpuSplit(pid: number): { user: number; sys: number } {
   const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // utime + stime, in clock ticks (100 per second on Linux)
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  // utime and stime, in clock ticks (100 per second on Linux)
+  return { user: Number(fields[11]) / 100, sys: Number(fields[12]) / 100 };
+}
+function cpuSeconds(pid: number): number {
+  const { user, sys } = cpuSplit(pid);
+  return user + sys;
 }
 /** threadCpu: CPU seconds per thread of a process (/proc/<pid>/task), keyed "tid name". */
 function threadCpu(pid: number): Map<string, number> {
@@ -148,7 +152,7 @@ async function main() {
   const mark = (phase: string) => console.error(`mark ${phase} ${process.hrtime.bigint() / 1000n}`);
   mark('round1');
   const benchCpu = process.cpuUsage();
-  const serverCpu = cpuSeconds(pids[0]!);
+  const serverCpu = cpuSplit(pids[0]!);
   const threadsBefore = threadCpu(pids[0]!);
   const t0 = performance.now();
   const sent = report(0);
@@ -161,7 +165,7 @@ async function main() {
   mark('delivered');
   const { user, system } = process.cpuUsage(benchCpu);
   const threads = [...threadCpu(pids[0]!)].map(([k, v]) => [k, v - (threadsBefore.get(k) ?? 0)] as const).filter(([, v]) => v >= 0.05);
-  console.error(`round 1: bench process (agents + sink) cpu ${((user + system) / 1e6).toFixed(2)} s, server ${(cpuSeconds(pids[0]!) - serverCpu).toFixed(2)} s (${threads.map(([k, v]) => `${k}: ${v.toFixed(2)}`).join(', ')})`);
+  console.error(`round 1: bench process (agents + sink) cpu ${((user + system) / 1e6).toFixed(2)} s (sys ${(system / 1e6).toFixed(2)} s), server ${(cpuSeconds(pids[0]!) - serverCpu.user - serverCpu.sys).toFixed(2)} s (user ${(cpuSplit(pids[0]!).user - serverCpu.user).toFixed(2)} s; ${threads.map(([k, v]) => `${k}: ${v.toFixed(2)}`).join(', ')})`);
   const latencies = [...sent.entries()].map(([job, at]) => arrivals.get(job)! - at).sort((a, b) => a - b);
 
   // 7. round 2: the same failures again (new jobs, same schedules) must only touch
