@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Db } from '../db.ts';
 import type { Logger } from '../log.ts';
 import { bearerFrom, hashToken } from '../security/tokens.ts';
@@ -54,7 +53,6 @@ export function createAgentEndpoint(opts: EndpointOptions) {
   const registry = opts.registry ?? new SessionRegistry();
   const handlers = createHandlers(opts);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
-  const limiter = new RateLimiterMemory({ points: opts.framesPerSecond ?? 100, duration: 1 });
   let closing = false;
 
   /** authenticate maps a bearer token to its host, or null. */
@@ -81,18 +79,15 @@ export function createAgentEndpoint(opts: EndpointOptions) {
       await session.sendText(errorFrame('hello_required', `the first frame must be hello, got ${f.type}`, f.id));
       return;
     }
-    try {
-      await limiter.consume(session.hostId);
-    } catch (res) {
-      // Over the limit: this socket waits; others are unaffected.
-      if (res instanceof RateLimiterRes) await new Promise((r) => setTimeout(r, res.msBeforeNext));
-    }
+    // Over the frame budget: this socket waits (its later frames queue behind this one); others are unaffected.
+    const waitMs = session.frames.take(Date.now());
+    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
     if (session.helloDone && f.type !== 'hello') await opts.presence.touch(session.hostId);
     await (handlers[f.type] as (s: AgentSession, f: unknown) => Promise<void>)(session, f);
   }
 
   function onConnection(ws: WebSocket, hostId: string, remote: string) {
-    const session = new AgentSession(hostId, ws, remote);
+    const session = new AgentSession(hostId, ws, remote, opts.framesPerSecond ?? 100);
     const replaced = registry.add(session);
     if (replaced) replaced.close(CLOSE.replaced, 'replaced by a newer connection');
     void opts.cluster?.announce(hostId, session.id).catch((err) => log.warn('announcing the agent socket failed', { hostId, error: err }));

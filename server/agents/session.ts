@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import type { AgentLink, ServerFrame } from './link.ts';
 import { frame } from './protocol.ts';
+import { FrameWindow } from './frame-window.ts';
 
 /**
  * One agent's socket. Frames are handled one at a time in arrival order (a
@@ -20,12 +21,17 @@ export class AgentSession {
   private chain: Promise<void> = Promise.resolve();
   private backlog = 0;
   private paused = false;
+  /** the socket's frame budget (see FrameWindow) */
+  readonly frames: FrameWindow;
 
   constructor(
     readonly hostId: string,
     readonly ws: WebSocket,
     readonly remote: string,
-  ) {}
+    framesPerSecond = 100,
+  ) {
+    this.frames = new FrameWindow(framesPerSecond);
+  }
 
   get open(): boolean {
     return this.ws.readyState === WebSocket.OPEN;

@@ -48,17 +48,37 @@ export function createHttpClient(allow: AllowList, maxSockets = 64): HttpClient 
     return url.protocol === 'https:' ? pool.https : pool.http;
   }
 
+  // A channel posts to the same URL again and again: parse it, pick its pool and render its request line once.
+  const targets = new Map<string, Target>();
+  function targetOf(url: string): Target | null {
+    let t = targets.get(url);
+    if (t) return t;
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return null;
+    }
+    t = {
+      lib: u.protocol === 'https:' ? https : http,
+      options: { protocol: u.protocol, hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port || undefined, path: u.pathname + u.search, method: 'POST', agent: agentFor(u) },
+      host: u.host,
+      // credentials in the URL become Basic auth, as Node does for a URL (a flat header list skips that step)
+      basic: u.username || u.password ? Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64') : null,
+    };
+    if (targets.size >= 1000) targets.clear();
+    targets.set(url, t);
+    return t;
+  }
+
   return {
-    post(target, headers, body, timeoutMs) {
+    post(url, headers, body, timeoutMs) {
       return new Promise<SendResult>((resolve) => {
-        let url: URL;
-        try {
-          url = new URL(target);
-        } catch {
-          resolve({ ok: false, retry: false, error: `invalid URL ${target}` });
+        const target = targetOf(url);
+        if (!target) {
+          resolve({ ok: false, retry: false, error: `invalid URL ${url}` });
           return;
         }
-        const lib = url.protocol === 'https:' ? https : http;
         let settled = false;
         const done = (r: SendResult) => {
           if (!settled) {
@@ -67,21 +87,27 @@ export function createHttpClient(allow: AllowList, maxSockets = 64): HttpClient 
             resolve(r);
           }
         };
-        const req = lib.request(
-          url,
-          { method: 'POST', agent: agentFor(url), headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
-          (res) => {
-            let size = 0;
-            // Drain the body so the keep-alive socket can be reused; cap what we hold.
-            res.on('data', (chunk: Buffer) => {
-              size += chunk.length;
-              if (size > MAX_RESPONSE_BYTES) res.destroy();
-            });
-            res.on('end', () => done(classifyStatus(res.statusCode ?? 0, header(res.headers['retry-after']), header(res.headers.location))));
-            res.on('close', () => done(classifyStatus(res.statusCode ?? 0, header(res.headers['retry-after']), header(res.headers.location))));
-            res.on('error', () => done(classifyStatus(res.statusCode ?? 0)));
-          },
-        );
+        // Headers as a flat list: Node still validates each name and value, without building a header map per request.
+        const list: string[] = [];
+        let host = target.host;
+        let basic = target.basic;
+        for (const name in headers) {
+          const lower = name.toLowerCase();
+          if (lower === 'host') host = headers[name]!;
+          else if (lower !== 'content-length') list.push(name, headers[name]!);
+          if (lower === 'authorization') basic = null;
+        }
+        list.push('host', host, 'content-length', String(Buffer.byteLength(body)));
+        if (basic) list.push('authorization', `Basic ${basic}`);
+        let req: http.ClientRequest;
+        try {
+          req = target.lib.request({ ...target.options, headers: list as unknown as http.OutgoingHttpHeaders }, onResponse);
+        } catch (err) {
+          // a header Node refuses (a control character in a name or value): nothing was sent, and resending cannot help
+          settled = true;
+          resolve({ ok: false, retry: false, error: `invalid request: ${(err as Error).message}` });
+          return;
+        }
         const timer = setTimeout(() => {
           req.destroy(new Error(`timed out after ${timeoutMs} ms`));
         }, timeoutMs);
@@ -90,12 +116,34 @@ export function createHttpClient(allow: AllowList, maxSockets = 64): HttpClient 
           done({ ok: false, retry: !refused, error: refused ? `refused by the SSRF guard: ${err.message}` : err.message });
         });
         req.end(body);
+
+        function onResponse(res: http.IncomingMessage) {
+          let size = 0;
+          // Drain the body so the keep-alive socket can be reused; cap what we hold.
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_RESPONSE_BYTES) res.destroy();
+          });
+          const answered = () => done(classifyStatus(res.statusCode ?? 0, header(res.headers['retry-after']), header(res.headers.location)));
+          res.on('end', answered);
+          res.on('close', answered);
+          res.on('error', () => done(classifyStatus(res.statusCode ?? 0)));
+        }
       });
     },
     close() {
       for (const a of [guarded.http, guarded.https, trusted.http, trusted.https]) a.destroy();
     },
   };
+}
+
+interface Target {
+  lib: typeof http | typeof https;
+  options: http.RequestOptions;
+  /** the Host header: host[:port] as the URL gave it */
+  host: string;
+  /** base64 of the URL's user:password, if it has any */
+  basic: string | null;
 }
 
 function header(v: string | string[] | undefined): string | undefined {
