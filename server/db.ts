@@ -25,6 +25,9 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** The SQLite page cache, in KiB. */
+export const SQLITE_CACHE_KIB = 64 * 1024;
+
 // Interactive transactions queue behind SQLite's single writer; give them room.
 const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 30_000 };
 
@@ -55,6 +58,10 @@ async function openSqlite(url: string, log: Logger): Promise<Database> {
   await db.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
   await db.$queryRawUnsafe('PRAGMA busy_timeout = 10000');
   await db.$executeRawUnsafe('PRAGMA foreign_keys = ON');
+  // SQLite's default page cache is 2 MiB: the engine's indexes outgrow it within minutes and every
+  // batch re-reads its pages through the OS. 64 MiB is a ceiling, filled only as pages are used
+  // (bench:notify: ingest ~15% faster).
+  await db.$executeRawUnsafe(`PRAGMA cache_size = -${SQLITE_CACHE_KIB}`);
   // Checkpoints run on their own thread; the commit-time one is only a backstop.
   await db.$queryRawUnsafe(`PRAGMA wal_autocheckpoint = ${AUTOCHECKPOINT_BACKSTOP_PAGES}`);
   const checkpointer = startCheckpointer(sqlitePath(url), log.child({ component: 'checkpointer' }));
