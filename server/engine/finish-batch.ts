@@ -1,6 +1,6 @@
 import type { Tx } from '../db.ts';
 import type { AfterCommit } from '../after-commit.ts';
-import type { VigilPubSub } from '../pubsub.ts';
+import type { Topics, VigilPubSub } from '../pubsub.ts';
 import type { Actor } from '../audit/audit.ts';
 import { STATUS_RANK, openKeyOf, type Transition, type TransitionHook } from '../alerts/alerts.ts';
 import type { FinishReport } from '../jobs/jobs.ts';
@@ -43,94 +43,178 @@ interface Working {
 }
 
 export async function finishBatch(tx: Tx, after: AfterCommit, deps: BatchDeps, items: FinishItem[], now: Date): Promise<{ results: Array<Job | null>; successHosts: string[] }> {
+  // An orchestrator over a few batch-sized steps: it runs once per group commit, so only the
+  // small per-row helpers get hot and optimized, each on its own (one big function would be
+  // recompiled whole whenever any part of it saw a new shape).
   const { sql, pubsub } = deps;
-  // 1. one terminal transition per job: the first report of a job in this batch wins
-  const first = new Map<string, FinishItem>();
-  for (const item of items) if (!first.has(item.report.jobId)) first.set(item.report.jobId, item);
-  const jobs: Job[] = [];
-  for (const part of chunks([...first.values()], 3000)) {
-    const rows = await sql.updateReturning(tx, {
-      table: 'Job',
-      columns: [['id', 'text'], ['hostId', 'text'], ['status', 'text'], ['finishedAt', 'time'], ['exitCode', 'int'], ['error', 'text'], ['summary', 'text']],
-      rows: part.map(({ hostId, report: r }) => [r.jobId, hostId, r.status, r.finishedAt > now ? now : r.finishedAt, r.exitCode ?? null, r.error ?? null, r.summary === undefined ? null : JSON.stringify(r.summary)]),
-      set: 'status = v."status", "finishedAt" = v."finishedAt", "exitCode" = v."exitCode", error = v."error", summary = v."summary"',
-      where: `"Job"."id" = v."id" AND "Job"."hostId" = v."hostId" AND "Job"."status" IN ${LIVE}`,
-    });
-    for (const r of rows) jobs.push(model<Job>(r, SHAPES.Job));
-  }
-  const byId = new Map(jobs.map((j) => [j.id, j]));
+  const first = firstReportPerJob(items);
+  const byId = await finishJobs(tx, sql, [...first.values()], now);
   const ordered = [...first.values()].map((i) => byId.get(i.report.jobId)).filter((j): j is Job => Boolean(j));
   // parked jobs that finished are no longer pending (rare: one statement when there are any)
   const parked = await sql.rowsWhere(tx, 'PendingRun', 'jobId', ordered.map((j) => j.id));
   if (parked.length) await tx.pendingRun.deleteMany({ where: { jobId: { in: parked.map((p) => String(p.jobId)) } } });
-  for (const job of ordered) after.push(() => pubsub.publish('jobChanged', job));
+  after.push(() => publishEach(pubsub, 'jobChanged', ordered));
 
-  // 2. hosts: the latest backup's status, the latest successful backup's time
+  const hosts = await updateHostBackupState(tx, sql, ordered);
+  after.push(() => publishEach(pubsub, 'hostChanged', hosts));
+
+  const observations = observationsOf(ordered);
+  const prevRows = (await sql.rowsWhere(tx, 'Alert', 'openKey', [...new Set(observations.map((o) => o.key))])).map((r) => model<Alert>(r, SHAPES.Alert));
+  const changes = fold(prevRows, observations, now);
+  const resolved = await applyChanges(tx, sql, changes, now);
+  after.push(() => publishEach(pubsub, 'alertChanged', [...changes.published, ...resolved.map((t) => ({ type: 'RESOLVED' as const, alert: t.alert }))]));
+  const transitions = [...changes.raised, ...resolved];
+  if (transitions.length) {
+    const task = await deps.onTransition(tx, transitions, now);
+    if (task) after.push(task);
+  }
+
+  const results = items.map((i) => (first.get(i.report.jobId) === i ? (byId.get(i.report.jobId) ?? null) : null));
+  const successHosts = [...new Set(ordered.filter((j) => j.kind === 'backup' && j.status === 'succeeded').map((j) => j.hostId))];
+  return { results, successHosts };
+}
+
+/** 1. one terminal transition per job: the first report of a job in this batch wins. */
+function firstReportPerJob(items: FinishItem[]): Map<string, FinishItem> {
+  const first = new Map<string, FinishItem>();
+  for (const item of items) if (!first.has(item.report.jobId)) first.set(item.report.jobId, item);
+  return first;
+}
+
+/** finishJobs applies the terminal compare-and-set to every job at once; repeats and unknown jobs drop out. */
+async function finishJobs(tx: Tx, sql: Sql, reports: FinishItem[], now: Date): Promise<Map<string, Job>> {
+  const byId = new Map<string, Job>();
+  for (const part of chunks(reports, 3000)) {
+    const rows = await sql.updateReturning(tx, {
+      table: 'Job',
+      columns: [['id', 'text'], ['hostId', 'text'], ['status', 'text'], ['finishedAt', 'time'], ['exitCode', 'int'], ['error', 'text'], ['summary', 'text']],
+      rows: part.map(jobRow(now)),
+      set: 'status = v."status", "finishedAt" = v."finishedAt", "exitCode" = v."exitCode", error = v."error", summary = v."summary"',
+      where: `"Job"."id" = v."id" AND "Job"."hostId" = v."hostId" AND "Job"."status" IN ${LIVE}`,
+    });
+    for (const r of rows) {
+      const job = model<Job>(r, SHAPES.Job);
+      byId.set(job.id, job);
+    }
+  }
+  return byId;
+}
+
+const jobRow =
+  (now: Date) =>
+  ({ hostId, report: r }: FinishItem): unknown[] => [r.jobId, hostId, r.status, r.finishedAt > now ? now : r.finishedAt, r.exitCode ?? null, r.error ?? null, r.summary === undefined ? null : JSON.stringify(r.summary)];
+
+/** publishEach publishes a batch's events of one topic, in order (after the commit); one failing never stops the others. */
+function publishEach<K extends 'jobChanged' | 'hostChanged' | 'alertChanged'>(pubsub: VigilPubSub, topic: K, payloads: Array<Topics[K][0]>): void {
+  for (const payload of payloads) {
+    try {
+      pubsub.publish(topic, ...([payload] as Topics[K]));
+    } catch {
+      // best-effort, as runAfterCommit: the committed state is the truth
+    }
+  }
+}
+
+/** 2. hosts: the latest backup's status, the latest successful backup's time; returns the changed hosts. */
+async function updateHostBackupState(tx: Tx, sql: Sql, jobs: Job[]): Promise<Host[]> {
   const hostState = new Map<string, { status: string; jobId: string; okAt: Date | null }>();
-  for (const job of ordered.filter((j) => j.kind === 'backup')) {
+  for (const job of jobs) {
+    if (job.kind !== 'backup') continue;
     const prev = hostState.get(job.hostId);
     const okAt = job.status === 'succeeded' ? job.finishedAt : null;
     hostState.set(job.hostId, { status: job.status, jobId: job.id, okAt: okAt ?? prev?.okAt ?? null });
   }
-  if (hostState.size) {
-    await sql.updateFromValues(tx, {
-      table: 'Host',
-      columns: [['id', 'text'], ['status', 'text'], ['jobId', 'text'], ['okAt', 'time']],
-      rows: [...hostState].map(([id, s]) => [id, s.status, s.jobId, s.okAt]),
-      set: '"lastBackupStatus" = v."status", "lastBackupJobId" = v."jobId", "lastBackupAt" = COALESCE(v."okAt", "Host"."lastBackupAt")',
-      where: '"Host"."id" = v."id"',
-    });
-    const hosts = (await sql.rowsWhere(tx, 'Host', 'id', [...hostState.keys()])).map((r) => model<Host>(r, SHAPES.Host));
-    for (const host of hosts) after.push(() => pubsub.publish('hostChanged', host));
-  }
+  if (hostState.size === 0) return [];
+  await sql.updateFromValues(tx, {
+    table: 'Host',
+    columns: [['id', 'text'], ['status', 'text'], ['jobId', 'text'], ['okAt', 'time']],
+    rows: [...hostState].map(([id, s]) => [id, s.status, s.jobId, s.okAt]),
+    set: '"lastBackupStatus" = v."status", "lastBackupJobId" = v."jobId", "lastBackupAt" = COALESCE(v."okAt", "Host"."lastBackupAt")',
+    where: '"Host"."id" = v."id"',
+  });
+  return (await sql.rowsWhere(tx, 'Host', 'id', [...hostState.keys()])).map((r) => model<Host>(r, SHAPES.Host));
+}
 
-  // 3. fold every observation per alert identity through the lifecycle
-  const observations: Array<{ key: string; hostId: string; kind: string; severity: Alert['severity']; dedupKey: string; obs: Observation }> = [];
-  for (const job of ordered) {
+interface Observed {
+  key: string;
+  hostId: string;
+  kind: string;
+  severity: Alert['severity'];
+  dedupKey: string;
+  obs: Observation;
+}
+
+/** 3. each job rule's observation: a failure is a finding, a success clears; cancelled jobs say nothing. */
+function observationsOf(jobs: Job[]): Observed[] {
+  const out: Observed[] = [];
+  for (const job of jobs) {
     const rule = jobRuleFor(job.kind);
     if (!rule || job.status === 'cancelled') continue;
     const dedupKey = rule.dedupKey(job);
     const obs: Observation = job.status === 'failed' ? { finding: { message: rule.message(job) } } : { clear: true };
-    observations.push({ key: openKeyOf(job.hostId, rule.kind, dedupKey), hostId: job.hostId, kind: rule.kind, severity: rule.severity, dedupKey, obs });
+    out.push({ key: openKeyOf(job.hostId, rule.kind, dedupKey), hostId: job.hostId, kind: rule.kind, severity: rule.severity, dedupKey, obs });
   }
-  const prevRows = (await sql.rowsWhere(tx, 'Alert', 'openKey', [...new Set(observations.map((o) => o.key))])).map((r) => model<Alert>(r, SHAPES.Alert));
-  const current = new Map<string, Working | null>(prevRows.map((a) => [a.openKey!, { row: a, isNew: false, touches: 0 }]));
-  const fresh: Working[] = [];
-  const touched = new Map<string, Working>();
-  const resolved: Working[] = [];
-  const transitions: Transition[] = [];
+  return out;
+}
 
+interface Changes {
+  fresh: Working[];
+  touched: Map<string, Working>;
+  resolved: Working[];
+  /** alert.raised transitions, in order */
+  raised: Transition[];
+  /** RAISED and TOUCHED events for subscribers, in order (RESOLVED ones follow the write) */
+  published: Array<{ type: 'RAISED' | 'TOUCHED'; alert: Alert }>;
+}
+
+/**
+ * fold runs every observation through the pure lifecycle, per alert identity and
+ * in order, so fail, fail, succeed in one batch is raise, touch, resolve.
+ */
+function fold(prevRows: Alert[], observations: Observed[], now: Date): Changes {
+  const current = new Map<string, Working | null>();
+  for (const a of prevRows) current.set(a.openKey!, { row: a, isNew: false, touches: 0 });
+  const changes: Changes = { fresh: [], touched: new Map(), resolved: [], raised: [], published: [] };
   for (const o of observations) {
     const w = current.get(o.key) ?? null;
     const decision = transition(w ? { status: w.row.status as 'open' | 'acknowledged', occurrences: w.row.occurrences, message: w.row.message, lastSeenAt: w.row.lastSeenAt } : null, o.obs, now);
     if (decision.reason === 'raise') {
-      const row: Alert = {
-        id: newId(), hostId: o.hostId, kind: o.kind, severity: o.severity, status: 'open', statusRank: STATUS_RANK.open, message: decision.next.message,
-        dedupKey: o.dedupKey, openKey: o.key, occurrences: 1, createdAt: now, lastSeenAt: now, acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null, resolvedBy: null,
-      };
-      const created: Working = { row, isNew: true, touches: 0 };
+      const created: Working = { row: newAlert(o, decision.next.message, now), isNew: true, touches: 0 };
       current.set(o.key, created);
-      fresh.push(created);
-      transitions.push({ alert: { ...row }, event: 'alert.raised', actor: AUTO });
-      after.push(() => pubsub.publish('alertChanged', { type: 'RAISED', alert: { ...row } }));
+      changes.fresh.push(created);
+      const snapshot = { ...created.row };
+      changes.raised.push({ alert: snapshot, event: 'alert.raised', actor: AUTO });
+      changes.published.push({ type: 'RAISED', alert: snapshot });
     } else if (decision.reason === 'touch' && w) {
       w.row = { ...w.row, occurrences: decision.next.occurrences, message: decision.next.message, lastSeenAt: now };
       if (!w.isNew) {
         w.touches++;
-        touched.set(w.row.id, w);
+        changes.touched.set(w.row.id, w);
       }
-      const snapshot = { ...w.row };
-      after.push(() => pubsub.publish('alertChanged', { type: 'TOUCHED', alert: snapshot }));
+      changes.published.push({ type: 'TOUCHED', alert: { ...w.row } });
     } else if (decision.reason === 'resolve' && w) {
       w.row = { ...w.row, status: 'resolved', statusRank: STATUS_RANK.resolved, openKey: null, resolvedAt: now, resolvedBy: AUTO.name };
-      if (!w.isNew) resolved.push(w);
-      touched.delete(w.row.id);
+      if (!w.isNew) changes.resolved.push(w);
+      changes.touched.delete(w.row.id);
       current.set(o.key, null);
     }
   }
+  return changes;
+}
 
-  // 4. apply: new alerts (the unique openKey turns a lost race into a retry), touches, resolves
-  // New alerts go in with their state at the end of the batch (touched or even resolved already).
+function newAlert(o: Observed, message: string, now: Date): Alert {
+  return {
+    id: newId(), hostId: o.hostId, kind: o.kind, severity: o.severity, status: 'open', statusRank: STATUS_RANK.open, message,
+    dedupKey: o.dedupKey, openKey: o.key, occurrences: 1, createdAt: now, lastSeenAt: now, acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null, resolvedBy: null,
+  };
+}
+
+/**
+ * 4. apply: new alerts (the unique openKey turns a lost race into a retry), touches, resolves.
+ * New alerts go in with their state at the end of the batch (touched or even resolved already).
+ * Returns the alert.resolved transitions, in order.
+ */
+async function applyChanges(tx: Tx, sql: Sql, { fresh, touched, resolved }: Changes, now: Date): Promise<Transition[]> {
   await sql.insertMany(tx, 'Alert', COLUMNS.Alert, fresh.map((w) => w.row));
   if (touched.size) {
     await sql.updateFromValues(tx, {
@@ -152,18 +236,7 @@ export async function finishBatch(tx: Tx, after: AfterCommit, deps: BatchDeps, i
   );
   // Alerts raised and resolved inside this batch were inserted resolved; they still notify both ways.
   for (const w of fresh) if (w.row.status === 'resolved') resolvedIds.add(w.row.id);
-  for (const w of [...resolved, ...fresh]) {
-    if (!resolvedIds.has(w.row.id)) continue;
-    const snapshot = { ...w.row };
-    transitions.push({ alert: snapshot, event: 'alert.resolved', actor: AUTO });
-    after.push(() => pubsub.publish('alertChanged', { type: 'RESOLVED', alert: snapshot }));
-  }
-  if (transitions.length) {
-    const task = await deps.onTransition(tx, transitions, now);
-    if (task) after.push(task);
-  }
-
-  const results = items.map((i) => (first.get(i.report.jobId) === i ? (byId.get(i.report.jobId) ?? null) : null));
-  const successHosts = [...new Set(ordered.filter((j) => j.kind === 'backup' && j.status === 'succeeded').map((j) => j.hostId))];
-  return { results, successHosts };
+  const out: Transition[] = [];
+  for (const w of [...resolved, ...fresh]) if (resolvedIds.has(w.row.id)) out.push({ alert: { ...w.row }, event: 'alert.resolved', actor: AUTO });
+  return out;
 }
