@@ -43,11 +43,6 @@ export function createHttpClient(allow: AllowList, maxSockets = 64): HttpClient 
   const guarded = { http: new RequestFilteringHttpAgent({ ...base, ...filter }), https: new RequestFilteringHttpsAgent({ ...base, ...filter }) };
   const trusted = { http: new http.Agent(base), https: new https.Agent(base) };
 
-  function agentFor(url: URL) {
-    const pool = allow.hosts.has(url.hostname.replace(/^\[|\]$/g, '').toLowerCase()) ? trusted : guarded;
-    return url.protocol === 'https:' ? pool.https : pool.http;
-  }
-
   // A channel posts to the same URL again and again: parse it, pick its pool and render its request line once.
   const targets = new Map<string, Target>();
   function targetOf(url: string): Target | null {
@@ -59,9 +54,12 @@ export function createHttpClient(allow: AllowList, maxSockets = 64): HttpClient 
     } catch {
       return null;
     }
+    const hostname = u.hostname.replace(/^\[|\]$/g, ''); // IPv6 without its brackets
+    const pool = allow.hosts.has(hostname.toLowerCase()) ? trusted : guarded;
+    const secure = u.protocol === 'https:';
     t = {
-      lib: u.protocol === 'https:' ? https : http,
-      options: { protocol: u.protocol, hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port || undefined, path: u.pathname + u.search, method: 'POST', agent: agentFor(u) },
+      lib: secure ? https : http,
+      options: { protocol: u.protocol, hostname, port: u.port || undefined, path: u.pathname + u.search, method: 'POST', agent: secure ? pool.https : pool.http },
       host: u.host,
       // credentials in the URL become Basic auth, as Node does for a URL (a flat header list skips that step)
       basic: u.username || u.password ? Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64') : null,
