@@ -37,7 +37,7 @@ export function createThreadedHttpClient(allow: AllowList, log: Logger, maxSocke
   const fail = (why: string) => {
     if (closed) return;
     if (!fallback) log.warn('delivery thread unavailable; sending in-process', { error: why });
-    fallback ??= createHttpClient(allow, maxSockets);
+    fallback ??= createHttpClient(allow, { maxSockets });
     for (const resolve of pending.values()) resolve({ ok: false, retry: true, error: `delivery thread stopped: ${why}` });
     pending.clear();
   };

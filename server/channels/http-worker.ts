@@ -10,7 +10,7 @@ import type { WorkerRequest, WorkerReply } from './http-threaded.ts';
  * message per turn of its event loop.
  */
 const { allow, maxSockets } = workerData as { allow: AllowList; maxSockets: number };
-const http = createHttpClient(allow, maxSockets);
+const http = createHttpClient(allow, { maxSockets });
 const port = parentPort!;
 let replies: WorkerReply = [];
 

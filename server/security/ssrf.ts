@@ -5,12 +5,12 @@ import ipaddr from 'ipaddr.js';
 /**
  * The SSRF guard: outbound notification targets must resolve to public unicast
  * addresses, unless the operator allow-listed them (VIGIL_ALLOW_PRIVATE_TARGETS:
- * IPs, CIDRs or host names). ipaddr.js classifies; connect-time enforcement is
- * request-filtering-agent's (see channels/http-client.ts), this module answers
- * the same question on save, where a clear field error beats a failed delivery.
+ * IPs, CIDRs or host names). ipaddr.js classifies. The same rule answers on
+ * save (targetProblem: a clear field error beats a failed delivery) and at
+ * connect time (connectAddress, used by channels/http-client.ts).
  */
 export interface AllowList {
-  /** IPs and CIDRs, in request-filtering-agent's format */
+  /** IPs and CIDRs */
   addresses: string[];
   /** lower-cased host names */
   hosts: Set<string>;
@@ -81,20 +81,44 @@ async function resolveAll(host: string, timeoutMs: number): Promise<string[]> {
   return Promise.race([lookup.catch(() => [] as string[]), timeout]);
 }
 
+/** refusal explains why `name`, resolved to `address`, may not be a target; null when it may. */
+function refusal(name: string, address: string, allow: AllowList): string | null {
+  if (inAllowList(address, allow)) return null;
+  const problem = addressProblem(address);
+  if (!problem) return null;
+  return net.isIP(name)
+    ? `${name} is ${problem}; outbound targets must be public (allow it with VIGIL_ALLOW_PRIVATE_TARGETS)`
+    : `${name} resolves to ${address}, ${problem}; outbound targets must be public (allow it with VIGIL_ALLOW_PRIVATE_TARGETS)`;
+}
+
 /** targetProblem resolves `host` and returns a sentence explaining why it is refused, or null when allowed. */
 export async function targetProblem(host: string, allow: AllowList, timeoutMs = 2000): Promise<string | null> {
   const name = bareHost(host);
   if (allow.hosts.has(name)) return null;
   for (const address of await resolveAll(name, timeoutMs)) {
-    if (inAllowList(address, allow)) continue;
-    const problem = addressProblem(address);
-    if (problem) {
-      return net.isIP(name)
-        ? `${name} is ${problem}; outbound targets must be public (allow it with VIGIL_ALLOW_PRIVATE_TARGETS)`
-        : `${name} resolves to ${address}, ${problem}; outbound targets must be public (allow it with VIGIL_ALLOW_PRIVATE_TARGETS)`;
-    }
+    const refused = refusal(name, address, allow);
+    if (refused) return refused;
   }
   return null;
+}
+
+/**
+ * connectAddress is the guard at connect time: it resolves `host` once and
+ * answers the address to connect to - so the address checked is the address
+ * used, and DNS rebinding cannot slip past - or why the host is refused (any
+ * of its addresses private, unless allow-listed). A name that does not resolve throws.
+ */
+export async function connectAddress(host: string, allow: AllowList): Promise<{ address: string } | { refused: string }> {
+  const name = bareHost(host);
+  const addresses = net.isIP(name) ? [name] : (await dns.lookup(name, { all: true, verbatim: true })).map((r) => r.address);
+  if (addresses.length === 0) throw new Error(`getaddrinfo ENOTFOUND ${name}`);
+  if (!allow.hosts.has(name)) {
+    for (const address of addresses) {
+      const refused = refusal(name, address, allow);
+      if (refused) return { refused };
+    }
+  }
+  return { address: addresses[0]! };
 }
 
 /** urlProblem applies targetProblem to a URL's host. */
