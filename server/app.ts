@@ -130,7 +130,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     retryBaseMs: config.deliveryRetryBaseMs,
     // event triggers deliver through the same outbox, guard and retries
     triggerSender: (row) => services.triggers.senderFor(row, { baseUrl: config.baseUrl, timeoutMs: config.deliveryTimeoutSeconds * 1000, http }),
-    onTriggerSettled: (id, anyOk, at) => services.triggers.settled(id, anyOk, at),
+    onTriggerSettled: (tx, id, anyOk, at) => services.triggers.settled(tx, id, anyOk, at),
   });
   const engine = createEngine({
     db,
@@ -189,7 +189,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     channels,
     events,
     logscan,
-    triggers: createTriggers({ db, clock, box, allow, pubsub, events, baseUrl: config.baseUrl }),
+    triggers: createTriggers({ db, clock, box, allow, pubsub, events, baseUrl: config.baseUrl, sql: database.sql }),
     logscanRules: createLogScanRules({ db, clock, pubsub, scanner: logscan }),
     metrics,
     jobs,

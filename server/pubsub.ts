@@ -33,9 +33,40 @@ export type Topics = {
 
 export type VigilPubSub = PubSub<Topics>;
 
-/** createMemoryPubSub is the single-process default. */
+/** An EventTarget that knows which topics have listeners. */
+class ListenedTarget extends EventTarget {
+  private readonly listeners = new Map<string, Set<unknown>>();
+
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: AddEventListenerOptions | boolean): void {
+    super.addEventListener(type, listener, options);
+    if (!this.listeners.has(type)) this.listeners.set(type, new Set());
+    this.listeners.get(type)!.add(listener);
+  }
+
+  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: EventListenerOptions | boolean): void {
+    super.removeEventListener(type, listener, options);
+    this.listeners.get(type)?.delete(listener);
+  }
+
+  listened(type: string): boolean {
+    return (this.listeners.get(type)?.size ?? 0) > 0;
+  }
+}
+
+/**
+ * createMemoryPubSub is the single-process default. Publishing to a topic
+ * nobody subscribes to costs nothing: the engine publishes a job, host and
+ * alert change for every report, usually with no browser listening.
+ */
 export function createMemoryPubSub(): VigilPubSub {
-  return createPubSub<Topics>();
+  const target = new ListenedTarget();
+  const inner = createPubSub<Topics>({ eventTarget: target as never });
+  return {
+    publish(topic, ...args) {
+      if (target.listened(topic)) inner.publish(topic, ...args);
+    },
+    subscribe: inner.subscribe,
+  } as VigilPubSub;
 }
 
 /**

@@ -95,7 +95,22 @@ export function serialSqlite(factory: SqlDriverAdapterFactory): { factory: SqlDr
     direct: () => {
       if (!raw) throw new Error('the SQLite connection is not open yet');
       const db = raw;
-      return { raw: db, exclusive: (fn) => gate.run(async () => fn()) };
+      return {
+        raw: db,
+        exclusive: (fn) => gate.run(async () => fn()),
+        transaction: (fn) =>
+          gate.run(async () => {
+            db.exec('BEGIN');
+            try {
+              const result = await fn();
+              db.exec('COMMIT');
+              return result;
+            } catch (err) {
+              if (db.inTransaction) db.exec('ROLLBACK');
+              throw err;
+            }
+          }),
+      };
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Db } from '../db.ts';
+import type { Db, Tx } from '../db.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { OutboxItem } from '../../prisma/generated/sqlite/client.ts';
@@ -36,8 +36,8 @@ export interface DispatcherDeps {
   http: HttpClient;
   /** resolves a row to the function that sends it (channel kind or trigger webhook) */
   senderFor(row: OutboxItem): Promise<TargetSender | null>;
-  /** bookkeeping on the target after a batch (lastFiredAt, failure state) */
-  onSettled?(target: { channelId: string | null; triggerId: string | null }, results: Array<{ ok: boolean; error?: string; at: Date }>): Promise<void>;
+  /** bookkeeping on the target after a batch (lastFiredAt, failure state), in the settling transaction (Sql statements only) */
+  onSettled?(tx: Tx, target: { channelId: string | null; triggerId: string | null }, results: Array<{ ok: boolean; error?: string; at: Date }>): Promise<void>;
   timeoutMs?: number;
   retryBaseMs?: number;
   claimBatch?: number;
@@ -116,11 +116,16 @@ export function createDispatcher(deps: DispatcherDeps) {
     }
   }
 
-  /** settle records the attempts of one batch and moves each row on, in one transaction. */
+  /**
+   * settle records the attempts of one batch, moves each row on and updates the
+   * target's state, in one transaction of bulk statements (no Prisma call: on
+   * SQLite it runs straight on the connection).
+   */
   async function settle(rows: OutboxItem[], outcomes: SendOutcome[]): Promise<void> {
     const now = clock.now();
     const done: string[] = [];
-    const later: Array<{ id: string; data: object }> = [];
+    // failed attempts: [id, attempts, firstAttemptAt, nextAttemptAt (null: unchanged), status, lastError]
+    const later: unknown[][] = [];
     const deliveries = rows.map((row, i) => {
       const o = outcomes[i]!;
       const attempt = row.attempts + 1;
@@ -129,12 +134,7 @@ export function createDispatcher(deps: DispatcherDeps) {
       else {
         const nextAt = new Date(now.getTime() + nextDelayMs(attempt, deps.retryBaseMs ?? 1000, o.retryAfterMs));
         const retry = o.retry && withinBudget(first, nextAt);
-        later.push({
-          id: row.id,
-          data: retry
-            ? { attempts: attempt, firstAttemptAt: first, nextAttemptAt: nextAt, claimedBy: null, leaseUntil: null, lastError: o.error ?? null }
-            : { attempts: attempt, firstAttemptAt: first, status: 'dead', claimedBy: null, leaseUntil: null, lastError: o.error ?? null },
-        });
+        later.push([row.id, attempt, first, retry ? nextAt : null, retry ? 'pending' : 'dead', o.error ?? null]);
       }
       return {
         id: newId(),
@@ -152,12 +152,20 @@ export function createDispatcher(deps: DispatcherDeps) {
         attempt,
       };
     });
+    const { sql } = deps;
     try {
-      await db.$transaction(async (tx) => {
-        await deps.sql.insertMany(tx, 'Delivery', COLUMNS.Delivery, deliveries);
+      await sql.transaction(async (tx) => {
+        await sql.insertMany(tx, 'Delivery', COLUMNS.Delivery, deliveries);
         // A delivered row has done its job; its Delivery row is the record, so the outbox only holds what is still owed (or dead).
-        await deps.sql.deleteByIds(tx, 'OutboxItem', done);
-        for (const l of later) await tx.outboxItem.update({ where: { id: l.id }, data: l.data });
+        await sql.deleteByIds(tx, 'OutboxItem', done);
+        await sql.updateFromValues(tx, {
+          table: 'OutboxItem',
+          columns: [['id', 'text'], ['attempts', 'int'], ['first', 'time'], ['next', 'time'], ['status', 'text'], ['lastError', 'text']],
+          rows: later,
+          set: 'attempts = v."attempts", "firstAttemptAt" = v."first", "nextAttemptAt" = COALESCE(v."next", "OutboxItem"."nextAttemptAt"), status = v."status", "claimedBy" = NULL, "leaseUntil" = NULL, "lastError" = v."lastError"',
+          where: '"OutboxItem"."id" = v."id"',
+        });
+        await deps.onSettled?.(tx, rows[0]!, outcomes.map((o) => ({ ok: o.ok, error: o.error, at: now })));
       });
     } catch (err) {
       // The channel or trigger was deleted while these were in flight: its outbox rows and log went with it.
@@ -167,7 +175,6 @@ export function createDispatcher(deps: DispatcherDeps) {
       }
       throw err;
     }
-    await deps.onSettled?.(rows[0]!, outcomes.map((o) => ({ ok: o.ok, error: o.error, at: now }))).catch((err) => log.warn('delivery bookkeeping failed', { error: err }));
   }
 
   async function targetGone(row: OutboxItem): Promise<boolean> {

@@ -1,4 +1,4 @@
-import type { Db } from '../db.ts';
+import type { Db, Tx } from '../db.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { AllowList } from '../security/ssrf.ts';
@@ -29,7 +29,8 @@ export interface NotifierDeps {
   retryBaseMs?: number;
   /** how trigger rows are sent (event triggers plug in here) */
   triggerSender?(row: OutboxItem): Promise<TargetSender | null>;
-  onTriggerSettled?(triggerId: string, anyOk: boolean, at: Date): Promise<void>;
+  /** a trigger's bookkeeping after a batch, inside the settling transaction (Sql statements only) */
+  onTriggerSettled?(tx: Tx, triggerId: string, anyOk: boolean, at: Date): Promise<void>;
 }
 
 export function createNotifier(deps: NotifierDeps) {
@@ -60,22 +61,25 @@ export function createNotifier(deps: NotifierDeps) {
     };
   }
 
-  /** recordChannelState folds a batch of attempts into the channel's state. */
-  async function recordChannelState(channelId: string, results: Array<{ ok: boolean; error?: string; at: Date }>) {
+  /**
+   * recordChannelState folds a batch of attempts into the channel's state: the
+   * last success, and the failures since (counted on from before when none succeeded).
+   * One statement, inside the settling transaction (or on its own when tx is null).
+   */
+  async function recordChannelState(tx: Tx | null, channelId: string, results: Array<{ ok: boolean; error?: string; at: Date }>) {
+    const { sql } = deps;
     const lastOk = results.map((r) => r.ok).lastIndexOf(true);
     const trailingFailures = results.length - 1 - lastOk;
     const last = results[results.length - 1]!;
-    await db.notificationChannel.updateMany({
-      where: { id: channelId },
-      data:
-        trailingFailures === 0
-          ? { lastFiredAt: last.at, lastError: null, lastErrorAt: null, failureCount: 0 }
-          : {
-              ...(lastOk >= 0 ? { lastFiredAt: results[lastOk]!.at, failureCount: trailingFailures } : { failureCount: { increment: trailingFailures } }),
-              lastError: last.error ?? 'failed',
-              lastErrorAt: last.at,
-            },
-    });
+    const firedAt = lastOk >= 0 ? sql.time(results[lastOk]!.at) : null;
+    const failed = trailingFailures > 0;
+    await sql.query(
+      tx,
+      `UPDATE "NotificationChannel" SET "lastFiredAt" = COALESCE(${sql.ph(1, 'time')}, "lastFiredAt"), ` +
+        `"failureCount" = CASE WHEN ${sql.ph(2, 'bool')} THEN ${sql.ph(3, 'int')} ELSE "failureCount" + ${sql.ph(4, 'int')} END, ` +
+        `"lastError" = ${sql.ph(5, 'text')}, "lastErrorAt" = ${sql.ph(6, 'time')} WHERE id = ${sql.ph(7)}`,
+      [firedAt, sql.bool(lastOk >= 0), trailingFailures, trailingFailures, failed ? (last.error ?? 'failed') : null, failed ? sql.time(last.at) : null, channelId],
+    );
   }
 
   const dispatcher: Dispatcher = createDispatcher({
@@ -91,9 +95,9 @@ export function createNotifier(deps: NotifierDeps) {
       const channel = row.channelId ? await db.notificationChannel.findUnique({ where: { id: row.channelId } }) : null;
       return channel ? channelSender(channel) : null;
     },
-    async onSettled(target, results) {
-      if (target.channelId) await recordChannelState(target.channelId, results);
-      else if (target.triggerId) await deps.onTriggerSettled?.(target.triggerId, results.some((r) => r.ok), results[results.length - 1]!.at);
+    async onSettled(tx, target, results) {
+      if (target.channelId) await recordChannelState(tx, target.channelId, results);
+      else if (target.triggerId) await deps.onTriggerSettled?.(tx, target.triggerId, results.some((r) => r.ok), results[results.length - 1]!.at);
     },
   });
 
@@ -131,7 +135,7 @@ export function createNotifier(deps: NotifierDeps) {
           attempt: 1,
         },
       });
-      await recordChannelState(channelId, [{ ok: outcome.ok, error: outcome.error, at: now }]);
+      await recordChannelState(null, channelId, [{ ok: outcome.ok, error: outcome.error, at: now }]);
       return delivery;
     },
   };

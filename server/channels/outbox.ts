@@ -36,10 +36,11 @@ export async function enqueueAlertNotifications(
   lease: { claimedBy: string; leaseUntil: Date } | null = null,
 ): Promise<OutboxItem[]> {
   if (items.length === 0) return [];
-  const channels = await tx.notificationChannel.findMany({ where: { enabled: true }, select: { id: true } });
+  // Sql statements, not Prisma calls: this runs in every engine batch (and inside Sql.transaction).
+  const channels = await sql.query<{ id: string }>(tx, 'SELECT id FROM "NotificationChannel" WHERE enabled ORDER BY id');
   if (channels.length === 0) return [];
   const hostIds = [...new Set(items.map((i) => i.alert.hostId))];
-  const hosts = new Map((await tx.host.findMany({ where: { id: { in: hostIds } }, select: { id: true, name: true } })).map((h) => [h.id, h.name]));
+  const hosts = new Map((await sql.rowsWhere(tx, 'Host', 'id', hostIds)).map((h) => [String(h.id), String(h.name)]));
   const rows = items.flatMap(({ alert, event }): OutboxItem[] => {
     const payload = JSON.stringify(alertPayload(alert, hosts.get(alert.hostId) ?? alert.hostId, event, baseUrl));
     return channels.map((c) => ({

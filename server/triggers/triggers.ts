@@ -1,4 +1,5 @@
-import type { Db } from '../db.ts';
+import type { Db, Tx } from '../db.ts';
+import type { Sql } from '../sql.ts';
 import type { Clock } from '../clock.ts';
 import type { VigilPubSub } from '../pubsub.ts';
 import type { SecretBox } from '../security/secret-box.ts';
@@ -28,6 +29,7 @@ export interface TriggersDeps {
   pubsub: VigilPubSub;
   events: EventLog;
   baseUrl: string;
+  sql: Sql;
 }
 
 const TEST_TIMEOUT_MS = 10_000;
@@ -167,9 +169,10 @@ export function createTriggers(deps: TriggersDeps) {
     /** senderFor is the outbox dispatcher's hook for a trigger row (see deliver.ts triggerSender). */
     senderFor: (row: Pick<OutboxItem, 'triggerId'>, ctx: SendContext) => triggerSender({ db, box, clock }, row, ctx),
 
-    /** settled records the last successful delivery of a trigger (the dispatcher's onSettled for trigger rows). */
-    async settled(triggerId: string, anyOk: boolean, at: Date): Promise<void> {
-      if (anyOk) await db.eventTrigger.updateMany({ where: { id: triggerId }, data: { lastFiredAt: at } });
+    /** settled records the last successful delivery of a trigger (the dispatcher's onSettled for trigger rows, inside its transaction). */
+    async settled(tx: Tx, triggerId: string, anyOk: boolean, at: Date): Promise<void> {
+      const { sql } = deps;
+      if (anyOk) await sql.query(tx, `UPDATE "EventTrigger" SET "lastFiredAt" = ${sql.ph(1, 'time')} WHERE id = ${sql.ph(2)}`, [sql.time(at), triggerId]);
     },
 
     /** close releases the test client's keep-alive sockets. */

@@ -158,7 +158,8 @@ describe(`notifications on ${TEST_PROVIDER}`, () => {
     });
     expect(attempts.map((d: any) => [d.attempt, d.ok, d.statusCode]).sort()).toEqual([[1, false, 500], [2, false, 503], [3, false, 500], [4, true, 200]]);
     expect(sink.requests).toHaveLength(4);
-    expect((await q(`{ channel(id:"${hook}") { lastFiredAt failureCount lastError } }`)).channel).toMatchObject({ failureCount: 0, lastError: null, lastFiredAt: expect.any(String) });
+    const healthy = (await q(`{ channel(id:"${hook}") { lastFiredAt failureCount lastError } }`)).channel;
+    expect(healthy).toMatchObject({ failureCount: 0, lastError: null, lastFiredAt: expect.any(String) });
 
     sink.requests.length = 0;
     sink.script.push({ status: 400 });
@@ -166,6 +167,8 @@ describe(`notifications on ${TEST_PROVIDER}`, () => {
     const prune = (await alertsOf(h.hostId)).find((a: any) => a.kind === 'prune_failed');
     const d = await waitFor(async () => (await q(`{ deliveries(alertId:"${prune.id}") { edges { node { ok statusCode error } } } }`)).deliveries.edges[0]?.node);
     expect(d).toMatchObject({ ok: false, statusCode: 400, error: 'HTTP 400' });
+    // the attempt and the channel's state are written together: one failure since the last success
+    expect((await q(`{ channel(id:"${hook}") { lastFiredAt failureCount lastError } }`)).channel).toEqual({ lastFiredAt: healthy.lastFiredAt, failureCount: 1, lastError: 'HTTP 400' });
     // the next notification goes out (so the 400 one had its chance to be retried, and was not)
     await h.finish('PRUNE', 'succeeded');
     await waitFor(() => sink.requests.some((r) => r.json().event === 'alert.resolved'));
