@@ -9,7 +9,10 @@
  * PostgreSQL + Redis (agents spread over them). WARMUP=n first has other
  * agents report n other failures, unmeasured, so the numbers show a warm server
  * (the default measures a cold one, as started). BENCH_NODE_OPTIONS and
- * BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") pass node flags to the servers.
+ * BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") pass node flags to the servers,
+ * BENCH_SERVER_ENV ("NAME=value,NAME=value") environment variables. BENCH_TIMELINE=1 prints,
+ * every 50 ms of round 1, how many reports are committed and webhooks arrived (is delivery
+ * overlapping ingest?). BENCH_SERVER_LOG=file writes the first server's last log lines there.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -57,6 +60,31 @@ function peakRssMiB(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : 0;
 }
+/** clientFrame is one masked WebSocket text frame, as a client sends it (RFC 6455 5.2). */
+function clientFrame(text: string): Buffer {
+  const payload = Buffer.from(text, 'utf8');
+  const head = payload.length < 126 ? 2 : payload.length < 65_536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(head + 4 + payload.length);
+  out[0] = 0x81; // FIN, text
+  if (head === 2) out[1] = 0x80 | payload.length;
+  else if (head === 4) {
+    out[1] = 0x80 | 126;
+    out.writeUInt16BE(payload.length, 2);
+  } else {
+    out[1] = 0x80 | 127;
+    out.writeBigUInt64BE(BigInt(payload.length), 2);
+  }
+  const mask = randomBytes(4);
+  mask.copy(out, head);
+  for (let i = 0; i < payload.length; i++) out[head + 4 + i] = payload[i]! ^ mask[i & 3]!;
+  return out;
+}
+
+/** serverEnv reads BENCH_SERVER_ENV: "NAME=value,NAME=value". */
+function serverEnv(): Record<string, string> {
+  const pairs = (process.env.BENCH_SERVER_ENV ?? '').split(',').filter(Boolean);
+  return Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
+}
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
 // Module-level so a failed run still stops its servers and drops its database.
@@ -87,7 +115,7 @@ async function main() {
   // 2. the server(s), as `npm start` runs them
   pg = INSTANCES > 1 || process.env.DB === 'postgres' ? await createTempPg('vigil_bench') : undefined;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
-  const env: Record<string, string> = { VIGIL_LOG_LEVEL: 'info', VIGIL_ALLOW_PRIVATE_TARGETS: '127.0.0.1', ...(pg ? { DATABASE_URL: pg.url, REDIS_URL: 'redis://127.0.0.1:6379', VIGIL_SECRET_KEY: randomBytes(32).toString('base64') } : {}), ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) };
+  const env: Record<string, string> = { VIGIL_LOG_LEVEL: 'info', VIGIL_ALLOW_PRIVATE_TARGETS: '127.0.0.1', ...(pg ? { DATABASE_URL: pg.url, REDIS_URL: 'redis://127.0.0.1:6379', VIGIL_SECRET_KEY: randomBytes(32).toString('base64') } : {}), ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}), ...serverEnv() };
   for (let i = 0; i < INSTANCES; i++) servers.push(await startServer({ env: { ...env, VIGIL_INSTANCE_ID: `bench-${i}` }, dataDir: INSTANCES > 1 ? fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-')) : dataDir, timeoutMs: 60_000, nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) }));
   const cookie = await login(servers[0]!.url);
   await gqlOk(servers[0]!.url, 'mutation($u:String!){ createChannel(input:{ name:"bench", webhook:{ url:$u } }){ id } }', { u: sinkUrl }, { cookie });
@@ -116,16 +144,22 @@ async function main() {
   const warmSockets = warm ? await connect(warm) : [];
   const pids = servers.map((s) => s.process.pid!);
 
-  const report = (round: 0 | 1, agents = fleet, via = sockets) => {
-    const sent = new Map<string, number>();
-    agents.hosts.forEach((h, i) => {
-      const ws = via[i]!;
-      for (const s of h.schedules) {
+  // Each report is framed before it is timed, so the load generator's own work (JSON, masking) does not
+  // compete with the server for the two cores; sending is then one socket write per frame, as an agent does.
+  const frames = (round: 0 | 1, agents: Seeded, via: WebSocket[]) =>
+    agents.hosts.flatMap((h, i) =>
+      h.schedules.map((s) => {
         const jobId = s.jobs[round]!;
-        sent.set(jobId, performance.now());
-        ws.send(JSON.stringify({ v: 1, type: 'job.finished', payload: { jobId, status: 'failed', finishedAt: new Date().toISOString(), exitCode: 1, error: 'Fatal: repository is locked' } }));
-      }
-    });
+        const text = JSON.stringify({ v: 1, type: 'job.finished', payload: { jobId, status: 'failed', finishedAt: new Date().toISOString(), exitCode: 1, error: 'Fatal: repository is locked' } });
+        return { jobId, socket: (via[i] as unknown as { _socket: import('node:net').Socket })._socket, bytes: clientFrame(text) };
+      }),
+    );
+  const report = (framed: ReturnType<typeof frames>) => {
+    const sent = new Map<string, number>();
+    for (const f of framed) {
+      sent.set(f.jobId, performance.now());
+      f.socket.write(f.bytes);
+    }
     return sent;
   };
   // Progress comes from /metrics narrowed to one family (no database work, no process collectors), so measuring does not slow the server down.
@@ -138,7 +172,7 @@ async function main() {
 
   // 5. optionally warm the server up with other failures, then forget them
   if (warm) {
-    report(0, warm, warmSockets);
+    report(frames(0, warm, warmSockets));
     await waitFor(async () => (await committed()) >= warm.total && arrivals.size >= warm.total, { timeoutMs: 600_000, intervalMs: 50, what: 'the warm-up' });
     committedBefore = await committed();
     arrivals.clear();
@@ -150,18 +184,23 @@ async function main() {
   // 6. round 1: N distinct failures
   // Phase marks on the system's monotonic clock, in µs - the clock of V8 CPU profiles (BENCH_NODE_ARGS=--cpu-prof), to cut a profile into phases.
   const mark = (phase: string) => console.error(`mark ${phase} ${process.hrtime.bigint() / 1000n}`);
+  const round1 = frames(0, fleet, sockets);
   mark('round1');
   const benchCpu = process.cpuUsage();
   const serverCpu = cpuSplit(pids[0]!);
   const threadsBefore = threadCpu(pids[0]!);
   const t0 = performance.now();
-  const sent = report(0);
+  const sent = report(round1);
+  const timeline: string[] = [];
+  const sampler = process.env.BENCH_TIMELINE ? setInterval(() => void committed().then((c) => timeline.push(`t=${Math.round(performance.now() - t0)}ms committed=${c} arrived=${arrivals.size}`)), 50) : undefined;
   await waitFor(async () => (await committed()) >= fleet.total, { timeoutMs: 600_000, intervalMs: 20, what: 'reports committed' });
   const ingestMs = performance.now() - t0;
   mark('ingested');
   const progress = setInterval(() => console.error(`arrivals ${arrivals.size}/${fleet.total} (requests ${total})`), 5000);
   await waitFor(() => arrivals.size >= fleet.total, { timeoutMs: 600_000, intervalMs: 5, what: 'webhooks at the sink' }).finally(() => clearInterval(progress));
   const e2eMs = performance.now() - t0;
+  clearInterval(sampler);
+  if (timeline.length) console.error(timeline.join('\n'));
   mark('delivered');
   const { user, system } = process.cpuUsage(benchCpu);
   const threads = [...threadCpu(pids[0]!)].map(([k, v]) => [k, v - (threadsBefore.get(k) ?? 0)] as const).filter(([, v]) => v >= 0.05);
@@ -171,7 +210,7 @@ async function main() {
   // 7. round 2: the same failures again (new jobs, same schedules) must only touch
   const before = total;
   mark('round2');
-  report(1);
+  report(frames(1, fleet, sockets));
   // every re-report committed: a webhook it caused would be in the outbox by now
   await waitFor(async () => (await committed()) >= 2 * fleet.total, { timeoutMs: 600_000, intervalMs: 20, what: 're-reports committed' });
   mark('round2-committed');
@@ -179,6 +218,7 @@ async function main() {
   const cpu = pids.reduce((a, p) => a + cpuSeconds(p), 0) - cpuBefore;
   const rss = Math.max(...pids.map(peakRssMiB));
 
+  if (process.env.BENCH_SERVER_LOG) fs.writeFileSync(process.env.BENCH_SERVER_LOG, servers[0]!.logs.join('\n') + '\n');
   for (const ws of [...sockets, ...warmSockets]) ws.terminate();
   await Promise.all(servers.map((s) => s.stop()));
   server.close();
