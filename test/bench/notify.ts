@@ -15,7 +15,6 @@
  * overlapping ingest?). BENCH_SERVER_LOG=file writes the first server's last log lines there.
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -24,6 +23,7 @@ import { gqlOk, login } from '../helpers/gql.ts';
 import { createTempPg } from '../helpers/pg.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { seedFleet, type Seeded } from './seed.ts';
+import { startLeanSink, type LeanSink } from './sink.ts';
 import { randomBytes } from 'node:crypto';
 
 const N = Number(process.env.N ?? 10_000);
@@ -89,28 +89,23 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 
 // Module-level so a failed run still stops its servers and drops its database.
 const servers: ServerHandle[] = [];
-let sink: http.Server | undefined;
+let sink: LeanSink | undefined;
 let pg: Awaited<ReturnType<typeof createTempPg>> | undefined;
 
 async function main() {
   // 1. the webhook sink, counting arrivals by alert and timing them
   const arrivals = new Map<string, number>();
   let total = 0;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+  sink = await startLeanSink(
+    (raw) => {
       total++;
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { message: string };
+      const body = JSON.parse(raw.toString('utf8')) as { message: string };
       const jobId = /job (\S+) failed/.exec(body.message)?.[1];
       if (jobId && !arrivals.has(jobId)) arrivals.set(jobId, performance.now());
-      res.writeHead(200).end();
-    });
-  });
-  sink = server;
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const sinkUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
+    },
+    (err) => void abort(err),
+  );
+  const sinkUrl = `http://127.0.0.1:${sink.port}/hook`;
 
   // 2. the server(s), as `npm start` runs them
   pg = INSTANCES > 1 || process.env.DB === 'postgres' ? await createTempPg('vigil_bench') : undefined;
@@ -221,7 +216,7 @@ async function main() {
   if (process.env.BENCH_SERVER_LOG) fs.writeFileSync(process.env.BENCH_SERVER_LOG, servers[0]!.logs.join('\n') + '\n');
   for (const ws of [...sockets, ...warmSockets]) ws.terminate();
   await Promise.all(servers.map((s) => s.stop()));
-  server.close();
+  await sink.close();
   await pg?.drop();
   fs.rmSync(dataDir, { recursive: true, force: true });
   console.error(`instances=${INSTANCES} hosts=${HOSTS} open alerts=${touched.alerts.totalCount}`);
@@ -239,12 +234,14 @@ async function main() {
   );
 }
 
-main().catch(async (err) => {
+async function abort(err: unknown) {
   console.error(err);
   process.exitCode = 1;
   await Promise.all(servers.map((s) => s.kill()));
-  sink?.closeAllConnections();
-  sink?.close();
+  await sink?.close();
   await pg?.drop();
-});
+  process.exit(1);
+}
+
+main().catch(abort);
 
