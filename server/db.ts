@@ -5,6 +5,7 @@ import { deployMigrations } from '../prisma/tools/migrate-engine.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import { serialSqlite } from './sqlite-serial.ts';
+import { SqliteThread } from './sqlite-thread.ts';
 import { Sql } from './sql.ts';
 import { AUTOCHECKPOINT_BACKSTOP_PAGES, startCheckpointer } from './sqlite-checkpointer.ts';
 
@@ -48,8 +49,10 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'provide
 
 async function openSqlite(url: string, log: Logger): Promise<Database> {
   const { PrismaClient } = await import('../prisma/generated/sqlite/client.ts');
-  const { PrismaBetterSqlite3 } = await import('@prisma/adapter-better-sqlite3');
-  const serial = serialSqlite(new PrismaBetterSqlite3({ url: `file:${sqlitePath(url)}`, timeout: 10_000 }));
+  // The connection lives on its own thread (sqlite-thread.ts): SQLite's work never blocks the event loop.
+  const thread = await SqliteThread.start(sqlitePath(url), 10_000);
+  thread.onFailure = (err) => log.error('the SQLite thread stopped: every database call fails from now on; restart Vigil', { error: err });
+  const serial = serialSqlite(thread);
   const db = new PrismaClient({ adapter: serial.factory, transactionOptions: TRANSACTION_OPTIONS });
   // The adapter holds one connection, so these pragmas hold for every query.
   // WAL keeps synchronous=FULL unless told otherwise; NORMAL is durable across

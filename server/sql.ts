@@ -1,5 +1,5 @@
-import type BetterSqlite3 from 'better-sqlite3';
 import type { Db, Tx } from './db.ts';
+import type { DirectStatement } from './sqlite-thread.ts';
 
 /**
  * The hot paths' SQL, written once for both providers. Prisma costs ~0.2 ms a
@@ -7,9 +7,10 @@ import type { Db, Tx } from './db.ts';
  * event at the rates the engine must sustain:
  * - PostgreSQL: multi-row statements (a CTE of VALUES joined into UPDATE ... FROM,
  *   multi-row INSERT) through Prisma's raw queries, one round trip per batch;
- * - SQLite: the same statements one row at a time on the connection Prisma
- *   already holds, prepared once and cached - inside the caller's transaction,
- *   or behind the connection's gate outside one (sqlite-serial.ts).
+ * - SQLite: multi-row statements in a few fixed sizes, prepared once and cached on
+ *   the connection Prisma also uses (on the SQLite thread, sqlite-thread.ts), all
+ *   the statements of one call in one trip - inside the caller's transaction, or
+ *   behind the connection's gate outside one (sqlite-serial.ts).
  */
 export type Provider = 'sqlite' | 'postgresql';
 export type SqlType = 'text' | 'int' | 'time' | 'bool';
@@ -74,9 +75,10 @@ export const COLUMNS = {
 
 /** The SQLite connection under Prisma, for direct statements (see sqlite-serial.ts). */
 export interface DirectSqlite {
-  raw: BetterSqlite3.Database;
+  /** runs a list of statements in order in one trip: rows for reading statements, null for the others */
+  statements(list: DirectStatement[]): Promise<Array<Row[] | null>>;
   /** runs `fn` when no transaction holds the connection */
-  exclusive<T>(fn: () => T): Promise<T>;
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** runs `fn` in a transaction of its own on the connection, holding it (no Prisma transaction around it) */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
 }
@@ -109,8 +111,6 @@ function plain(row: Row): Row {
 }
 
 export class Sql {
-  private statements = new Map<string, BetterSqlite3.Statement>();
-
   constructor(
     readonly provider: Provider,
     private readonly db: Db,
@@ -143,34 +143,21 @@ export class Sql {
     return this.provider === 'sqlite' ? '?' : `$${i}${type ? PG_CAST[type] : ''}`;
   }
 
-  private prepared(text: string): BetterSqlite3.Statement {
-    let stmt = this.statements.get(text);
-    if (!stmt) {
-      stmt = this.direct!.raw.prepare(text);
-      if (this.statements.size > 500) this.statements.clear();
-      this.statements.set(text, stmt);
-    }
-    return stmt;
-  }
-
-  /** inBulk runs `statement(placeholders)` over the ids in a few fixed list sizes (SQLite). */
-  private inBulk(ids: string[], statement: (list: string) => string): void {
-    for (const part of bulkParts(ids)) this.prepared(statement(placeholders(part.length))).run(part);
-  }
-
-  /** onDirect runs SQLite work inside the caller's transaction, or behind the gate when there is none. */
-  private onDirect<T>(tx: Tx | null, fn: () => T): Promise<T> {
-    return tx ? Promise.resolve().then(fn) : this.direct!.exclusive(fn);
+  /**
+   * onDirect runs SQLite statements (in one trip) inside the caller's transaction,
+   * or behind the gate when there is none; returns every row they read, made plain.
+   */
+  private async onDirect(tx: Tx | null, list: DirectStatement[]): Promise<Row[]> {
+    const direct = this.direct!;
+    const results = await (tx ? direct.statements(list) : direct.exclusive(() => direct.statements(list)));
+    const out: Row[] = [];
+    for (const rows of results) if (rows) for (const r of rows) out.push(plain(r));
+    return out;
   }
 
   /** query runs one statement (placeholders from ph()) and returns its rows. */
   async query<T = Row>(tx: Tx | null, text: string, params: unknown[] = []): Promise<T[]> {
-    if (this.direct) {
-      return this.onDirect(tx, () => {
-        const stmt = this.prepared(text);
-        return (stmt.reader ? (stmt.all(...params) as Row[]).map(plain) : (stmt.run(...params), [])) as T[];
-      });
-    }
+    if (this.direct) return (await this.onDirect(tx, [{ sql: text, args: params }])) as T[];
     return ((await (tx ?? this.db).$queryRawUnsafe(text, ...params)) as Row[]).map(plain) as T[];
   }
 
@@ -193,16 +180,14 @@ export class Sql {
     if (this.direct) {
       // Multi-row VALUES in a few fixed sizes, as for inserts (~35% cheaper a row than one statement each).
       const tuple = `(${opts.columns.map(() => '?').join(', ')})`;
-      return this.onDirect(tx, () => {
-        const out: Row[] = [];
-        for (const part of bulkParts(opts.rows)) {
-          const stmt = this.prepared(statement(`VALUES ${Array(part.length).fill(tuple).join(', ')}`));
+      return this.onDirect(
+        tx,
+        bulkParts(opts.rows).map((part) => {
           const args: unknown[] = [];
           for (const row of part) row.forEach((v, c) => args.push(cell(this.provider, opts.columns[c]![1], v)));
-          for (const r of stmt.all(args) as Row[]) out.push(plain(r));
-        }
-        return out;
-      });
+          return { sql: statement(`VALUES ${Array(part.length).fill(tuple).join(', ')}`), args };
+        }),
+      );
     }
     // PostgreSQL: one array per column (UNNEST), so the statement text stays small whatever the batch size.
     const arrays = opts.columns.map((_, i) => opts.rows.map((row) => cell(this.provider, opts.columns[i]![1], row[i])));
@@ -217,11 +202,7 @@ export class Sql {
     if (values.length === 0) return [];
     if (this.direct) {
       // IN lists in a few fixed sizes, as for deletes: a 64-value lookup costs about what 3 single ones do.
-      return this.onDirect(tx, () => {
-        const out: Row[] = [];
-        for (const part of bulkParts(values)) for (const r of this.prepared(`SELECT * FROM "${table}" WHERE "${column}" IN (${placeholders(part.length)})`).all(part) as Row[]) out.push(plain(r));
-        return out;
-      });
+      return this.onDirect(tx, bulkParts(values).map((part) => ({ sql: `SELECT * FROM "${table}" WHERE "${column}" IN (${placeholders(part.length)})`, args: part })));
     }
     return ((await tx.$queryRawUnsafe(`SELECT * FROM "${table}" WHERE "${column}" = ANY($1::text[])`, values)) as Row[]).map(plain);
   }
@@ -230,7 +211,8 @@ export class Sql {
   async deleteByIds(tx: Tx, table: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     if (this.direct) {
-      return this.onDirect(tx, () => this.inBulk(ids, (list) => `DELETE FROM "${table}" WHERE id IN (${list})`));
+      await this.onDirect(tx, bulkParts(ids).map((part) => ({ sql: `DELETE FROM "${table}" WHERE id IN (${placeholders(part.length)})`, args: part })));
+      return;
     }
     await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE id = ANY($1::text[])`, ids);
   }
@@ -242,14 +224,15 @@ export class Sql {
     if (this.direct) {
       // Multi-row statements (~25% cheaper a row than one call per row), in a few fixed sizes so few are prepared.
       const tuple = `(${columns.map(() => '?').join(', ')})`;
-      return this.onDirect(tx, () => {
-        for (const part of bulkParts(rows)) {
-          const stmt = this.prepared(`INSERT INTO "${table}" (${names}) VALUES ${Array(part.length).fill(tuple).join(', ')}`);
+      await this.onDirect(
+        tx,
+        bulkParts(rows).map((part) => {
           const args: unknown[] = [];
           for (const row of part) for (const [n, type] of columns) args.push(cell(this.provider, type, row[n]));
-          stmt.run(args);
-        }
-      });
+          return { sql: `INSERT INTO "${table}" (${names}) VALUES ${Array(part.length).fill(tuple).join(', ')}`, args };
+        }),
+      );
+      return;
     }
     // PostgreSQL: one array per column (UNNEST), one small statement for the whole batch.
     const arrays = columns.map(([n, type]) => rows.map((row) => cell(this.provider, type, row[n])));

@@ -1,6 +1,6 @@
-import type BetterSqlite3 from 'better-sqlite3';
 import type { SqlDriverAdapter, SqlDriverAdapterFactory, Transaction } from '@prisma/driver-adapter-utils';
 import type { DirectSqlite } from './sql.ts';
+import type { SqliteThread } from './sqlite-thread.ts';
 
 /**
  * One SQLite connection, one thing at a time. The better-sqlite3 adapter holds a
@@ -74,43 +74,35 @@ function serialAdapter(inner: SqlDriverAdapter, gate: Gate): SqlDriverAdapter {
 }
 
 /**
- * serialSqlite wraps a SQLite adapter factory so its connection is never shared
- * by a transaction and a stranger. `direct()` hands the hot paths the same
- * connection (see sql.ts): used inside a transaction, or through `exclusive`.
+ * serialSqlite wraps the SQLite thread's adapter factory so its connection is
+ * never shared by a transaction and a stranger. `direct()` hands the hot paths
+ * the same connection (see sql.ts): used inside a transaction, or through
+ * `exclusive`, or in a transaction of their own.
  */
-export function serialSqlite(factory: SqlDriverAdapterFactory): { factory: SqlDriverAdapterFactory; direct(): DirectSqlite } {
+export function serialSqlite(thread: SqliteThread): { factory: SqlDriverAdapterFactory; direct(): DirectSqlite } {
   const gate = new Gate();
-  let raw: BetterSqlite3.Database | undefined;
+  const factory = thread.factory();
   return {
     factory: {
       provider: factory.provider,
       adapterName: factory.adapterName,
-      connect: async () => {
-        const inner = await factory.connect();
-        // the adapter keeps its better-sqlite3 Database as `client`
-        raw = (inner as unknown as { client: BetterSqlite3.Database }).client;
-        return serialAdapter(inner, gate);
-      },
+      connect: async () => serialAdapter(await factory.connect(), gate),
     } as SqlDriverAdapterFactory,
-    direct: () => {
-      if (!raw) throw new Error('the SQLite connection is not open yet');
-      const db = raw;
-      return {
-        raw: db,
-        exclusive: (fn) => gate.run(async () => fn()),
-        transaction: (fn) =>
-          gate.run(async () => {
-            db.exec('BEGIN');
-            try {
-              const result = await fn();
-              db.exec('COMMIT');
-              return result;
-            } catch (err) {
-              if (db.inTransaction) db.exec('ROLLBACK');
-              throw err;
-            }
-          }),
-      };
-    },
+    direct: () => ({
+      statements: (list) => thread.statements(list),
+      exclusive: (fn) => gate.run(fn),
+      transaction: (fn) =>
+        gate.run(async () => {
+          await thread.exec('BEGIN');
+          try {
+            const result = await fn();
+            await thread.exec('COMMIT');
+            return result;
+          } catch (err) {
+            await thread.rollbackIfOpen();
+            throw err;
+          }
+        }),
+    }),
   };
 }
