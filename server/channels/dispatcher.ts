@@ -190,10 +190,19 @@ export function createDispatcher(deps: DispatcherDeps) {
     const finished: Array<[OutboxItem, SendOutcome]> = [];
     // One wake-up per completion (racing every in-flight promise would cost O(window) each time).
     let wake: (() => void) | null = null;
-    const flush = async () => {
-      if (finished.length === 0) return;
+    // Settling runs beside sending, one transaction at a time: it waits for the database (behind an
+    // engine batch, say) while the next requests go out; what finishes meanwhile goes into the next one.
+    let settling: Promise<void> | null = null;
+    const flush = (): Promise<void> => {
+      if (settling) return settling;
+      if (finished.length === 0) return Promise.resolve();
       const batch = finished.splice(0);
-      await settle(batch.map((b) => b[0]), batch.map((b) => b[1]));
+      settling = settle(batch.map((b) => b[0]), batch.map((b) => b[1]))
+        .catch((err) => log.error('recording deliveries failed; their rows are sent again when their lease expires', { target: key, attempts: batch.length, error: err }))
+        .finally(() => {
+          settling = null;
+        });
+      return settling;
     };
     while (!stopped) {
       // Refill in chunks (half the window at least) so a wide window costs few claims.
@@ -221,10 +230,10 @@ export function createDispatcher(deps: DispatcherDeps) {
       if (rows.length > 0 && inFlight < window) continue;
       if (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
       wake = null;
-      if (finished.length >= 200 || inFlight === 0) await flush();
+      if (finished.length >= 200 || inFlight === 0) void flush();
     }
     while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
-    await flush();
+    while (settling || finished.length > 0) await flush();
   }
 
   function ensureLoop(key: TargetKey) {
