@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parallelSteps } from './parallel-steps.ts';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
@@ -102,11 +103,14 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const logscan = createLogScanner({ db, events, pubsub, log, metrics, rate: config.logscanRate, burst: config.logscanBurst });
   // Every alert transition: audit, notifications (outbox), event log - in its transaction, in bulk.
   const onTransition: TransitionHook = async (tx, transitions, now) => {
-    await database.sql.insertMany(tx, 'AuditEntry', COLUMNS.AuditEntry, transitions.map(({ alert, event, actor }) => ({ id: newId(), actor: actor.name, actorId: actor.id ?? null, action: AUDIT_ACTION[event], targetKind: 'alert', targetId: alert.id, detail: JSON.stringify({ kind: alert.kind, hostId: alert.hostId, dedupKey: alert.dedupKey }), createdAt: now })));
     // written already leased to this process's dispatcher, which sends them from memory after the commit
     const lease = notifier.dispatcher.lease(now);
-    const queued = await enqueueAlertNotifications(tx, database.sql, transitions, now, config.baseUrl, lease);
-    const logged = await events.recordMany(tx, transitions.map(({ alert, event, actor }) => alertEventInput(alert, event, actor)), now);
+    // audit, outbox and event log are independent: their statements go out together
+    const [, queued, logged] = await parallelSteps([
+      database.sql.insertMany(tx, 'AuditEntry', COLUMNS.AuditEntry, transitions.map(({ alert, event, actor }) => ({ id: newId(), actor: actor.name, actorId: actor.id ?? null, action: AUDIT_ACTION[event], targetKind: 'alert', targetId: alert.id, detail: JSON.stringify({ kind: alert.kind, hostId: alert.hostId, dedupKey: alert.dedupKey }), createdAt: now }))),
+      enqueueAlertNotifications(tx, database.sql, transitions, now, config.baseUrl, lease),
+      events.recordMany(tx, transitions.map(({ alert, event, actor }) => alertEventInput(alert, event, actor)), now),
+    ]);
     return () => {
       events.publish(logged);
       if (lease) notifier.dispatcher.handoff(queued);

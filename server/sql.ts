@@ -111,6 +111,9 @@ function plain(row: Row): Row {
 }
 
 export class Sql {
+  /** SQLite statement texts by shape (a 64-row VALUES list is kilobytes; built once, not per call) */
+  private readonly texts = new Map<string, string>();
+
   constructor(
     readonly provider: Provider,
     private readonly db: Db,
@@ -141,6 +144,17 @@ export class Sql {
   /** ph is the i-th (1-based) placeholder, with a PostgreSQL cast. */
   ph(i: number, type?: SqlType): string {
     return this.provider === 'sqlite' ? '?' : `$${i}${type ? PG_CAST[type] : ''}`;
+  }
+
+  /** text returns the statement of one shape, building it the first time. */
+  private text(key: string, build: () => string): string {
+    let sql = this.texts.get(key);
+    if (sql === undefined) {
+      sql = build();
+      if (this.texts.size > 500) this.texts.clear();
+      this.texts.set(key, sql);
+    }
+    return sql;
   }
 
   /**
@@ -179,13 +193,13 @@ export class Sql {
     const statement = (source: string) => `WITH v(${names}) AS (${source}) UPDATE "${opts.table}" SET ${opts.set} FROM v WHERE ${opts.where} RETURNING ${back}`;
     if (this.direct) {
       // Multi-row VALUES in a few fixed sizes, as for inserts (~35% cheaper a row than one statement each).
-      const tuple = `(${opts.columns.map(() => '?').join(', ')})`;
+      const shape = `U|${opts.table}|${names}|${opts.set}|${opts.where}|${back}|`;
       return this.onDirect(
         tx,
         bulkParts(opts.rows).map((part) => {
           const args: unknown[] = [];
           for (const row of part) row.forEach((v, c) => args.push(cell(this.provider, opts.columns[c]![1], v)));
-          return { sql: statement(`VALUES ${Array(part.length).fill(tuple).join(', ')}`), args };
+          return { sql: this.text(shape + part.length, () => statement(`VALUES ${Array(part.length).fill(`(${placeholders(opts.columns.length)})`).join(', ')}`)), args };
         }),
       );
     }
@@ -202,7 +216,7 @@ export class Sql {
     if (values.length === 0) return [];
     if (this.direct) {
       // IN lists in a few fixed sizes, as for deletes: a 64-value lookup costs about what 3 single ones do.
-      return this.onDirect(tx, bulkParts(values).map((part) => ({ sql: `SELECT * FROM "${table}" WHERE "${column}" IN (${placeholders(part.length)})`, args: part })));
+      return this.onDirect(tx, bulkParts(values).map((part) => ({ sql: this.text(`S|${table}|${column}|${part.length}`, () => `SELECT * FROM "${table}" WHERE "${column}" IN (${placeholders(part.length)})`), args: part })));
     }
     return ((await tx.$queryRawUnsafe(`SELECT * FROM "${table}" WHERE "${column}" = ANY($1::text[])`, values)) as Row[]).map(plain);
   }
@@ -211,7 +225,7 @@ export class Sql {
   async deleteByIds(tx: Tx, table: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     if (this.direct) {
-      await this.onDirect(tx, bulkParts(ids).map((part) => ({ sql: `DELETE FROM "${table}" WHERE id IN (${placeholders(part.length)})`, args: part })));
+      await this.onDirect(tx, bulkParts(ids).map((part) => ({ sql: this.text(`D|${table}|${part.length}`, () => `DELETE FROM "${table}" WHERE id IN (${placeholders(part.length)})`), args: part })));
       return;
     }
     await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE id = ANY($1::text[])`, ids);
@@ -223,13 +237,13 @@ export class Sql {
     const names = columns.map(([n]) => `"${n}"`).join(', ');
     if (this.direct) {
       // Multi-row statements (~25% cheaper a row than one call per row), in a few fixed sizes so few are prepared.
-      const tuple = `(${columns.map(() => '?').join(', ')})`;
+      const shape = `I|${table}|${names}|`;
       await this.onDirect(
         tx,
         bulkParts(rows).map((part) => {
           const args: unknown[] = [];
           for (const row of part) for (const [n, type] of columns) args.push(cell(this.provider, type, row[n]));
-          return { sql: `INSERT INTO "${table}" (${names}) VALUES ${Array(part.length).fill(tuple).join(', ')}`, args };
+          return { sql: this.text(shape + part.length, () => `INSERT INTO "${table}" (${names}) VALUES ${Array(part.length).fill(`(${placeholders(columns.length)})`).join(', ')}`), args };
         }),
       );
       return;

@@ -1,4 +1,5 @@
 import type { Tx } from '../db.ts';
+import { parallelSteps } from '../parallel-steps.ts';
 import type { AfterCommit } from '../after-commit.ts';
 import type { Topics, VigilPubSub } from '../pubsub.ts';
 import type { Actor } from '../audit/audit.ts';
@@ -50,16 +51,20 @@ export async function finishBatch(tx: Tx, after: AfterCommit, deps: BatchDeps, i
   const first = firstReportPerJob(items);
   const byId = await finishJobs(tx, sql, [...first.values()], now);
   const ordered = [...first.values()].map((i) => byId.get(i.report.jobId)).filter((j): j is Job => Boolean(j));
+  const observations = observationsOf(ordered);
+  // Three independent steps, sent together (on SQLite each one is a trip to the database thread):
+  // parked jobs that finished, the hosts' backup state, the alerts the observations concern.
+  const [parked, hosts, prevRaw] = await parallelSteps([
+    sql.rowsWhere(tx, 'PendingRun', 'jobId', ordered.map((j) => j.id)),
+    updateHostBackupState(tx, sql, ordered),
+    sql.rowsWhere(tx, 'Alert', 'openKey', [...new Set(observations.map((o) => o.key))]),
+  ]);
   // parked jobs that finished are no longer pending (rare: one statement when there are any)
-  const parked = await sql.rowsWhere(tx, 'PendingRun', 'jobId', ordered.map((j) => j.id));
   if (parked.length) await tx.pendingRun.deleteMany({ where: { jobId: { in: parked.map((p) => String(p.jobId)) } } });
   after.push(() => publishEach(pubsub, 'jobChanged', ordered));
-
-  const hosts = await updateHostBackupState(tx, sql, ordered);
   after.push(() => publishEach(pubsub, 'hostChanged', hosts));
 
-  const observations = observationsOf(ordered);
-  const prevRows = (await sql.rowsWhere(tx, 'Alert', 'openKey', [...new Set(observations.map((o) => o.key))])).map((r) => model<Alert>(r, SHAPES.Alert));
+  const prevRows = prevRaw.map((r) => model<Alert>(r, SHAPES.Alert));
   const changes = fold(prevRows, observations, now);
   const resolved = await applyChanges(tx, sql, changes, now);
   after.push(() => publishEach(pubsub, 'alertChanged', [...changes.published, ...resolved.map((t) => ({ type: 'RESOLVED' as const, alert: t.alert }))]));

@@ -138,6 +138,9 @@ async function main() {
   const sockets = await connect(fleet);
   const warmSockets = warm ? await connect(warm) : [];
   const pids = servers.map((s) => s.process.pid!);
+  // Setup ends when the servers have finished with the hellos (each one still looks for parked jobs
+  // after its schedule.set): a query through each database connection answers behind that work.
+  for (const s of servers) await gqlOk(s.url, '{ alertCounts { open } }', {}, { cookie: s === servers[0] ? cookie : await login(s.url) });
 
   // Each report is framed before it is timed, so the load generator's own work (JSON, masking) does not
   // compete with the server for the two cores; sending is then one socket write per frame, as an agent does.
