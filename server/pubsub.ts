@@ -66,7 +66,17 @@ export function createMemoryPubSub(): VigilPubSub {
       if (target.listened(topic)) inner.publish(topic, ...args);
     },
     subscribe: inner.subscribe,
+    listened: (topic: keyof Topics) => target.listened(topic),
   } as VigilPubSub;
+}
+
+/**
+ * hasListeners: may anyone receive an event on `topic`? Lets a publisher skip
+ * loading what an event would carry. A pubsub that cannot tell (Redis: the
+ * listener may be another instance) answers yes.
+ */
+export function hasListeners(pubsub: VigilPubSub, topic: keyof Topics): boolean {
+  return (pubsub as { listened?: (t: keyof Topics) => boolean }).listened?.(topic) ?? true;
 }
 
 /**

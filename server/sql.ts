@@ -181,15 +181,15 @@ export class Sql {
    * The rows must name distinct targets: many rows go in one statement.
    */
   async updateFromValues(tx: Tx, opts: UpdateFromValues): Promise<string[]> {
-    return (await this.updateReturning(tx, opts, 'id')).map((r) => String(r.id));
+    return (await this.updateReturning(tx, opts, ['id'])).map((r) => String(r.id));
   }
 
-  /** updateReturning is updateFromValues returning the changed rows whole (raw rows; see model()). */
-  async updateReturning(tx: Tx, opts: UpdateFromValues, returning = '*'): Promise<Row[]> {
+  /** updateReturning is updateFromValues returning the changed rows, whole or the columns listed (raw rows; see model()). */
+  async updateReturning(tx: Tx, opts: UpdateFromValues, returning: '*' | readonly string[] = '*'): Promise<Row[]> {
     if (opts.rows.length === 0) return [];
     const names = opts.columns.map(([n]) => `"${n}"`).join(', ');
     // SQLite's RETURNING sees only the target table (and refuses "t".*); PostgreSQL's would add the FROM columns to *.
-    const back = returning !== '*' ? `"${opts.table}".id AS id` : this.provider === 'sqlite' ? '*' : `"${opts.table}".*`;
+    const back = returning !== '*' ? returning.map((c) => `"${opts.table}"."${c}" AS "${c}"`).join(', ') : this.provider === 'sqlite' ? '*' : `"${opts.table}".*`;
     const statement = (source: string) => `WITH v(${names}) AS (${source}) UPDATE "${opts.table}" SET ${opts.set} FROM v WHERE ${opts.where} RETURNING ${back}`;
     if (this.direct) {
       // Multi-row VALUES in a few fixed sizes, as for inserts (~35% cheaper a row than one statement each).

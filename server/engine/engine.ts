@@ -10,7 +10,7 @@ import { openKeyOf } from '../alerts/alerts.ts';
 import { GroupCommit } from './group-commit.ts';
 import { transition, type Observation } from './lifecycle.ts';
 import { HOST_RULES, type EngineThresholds, type HostFacts, type Rule } from './rules.ts';
-import { finishBatch } from './finish-batch.ts';
+import { finishBatch, type FinishedJob } from './finish-batch.ts';
 import type { TransitionHook } from '../alerts/alerts.ts';
 import type { Sql } from '../sql.ts';
 import type { Job } from '../../prisma/generated/sqlite/client.ts';
@@ -36,7 +36,8 @@ export interface EngineDeps {
 export interface FinishOutcome {
   /** false when the report was a repeat or for an unknown job: nothing changed */
   transitioned: boolean;
-  job: Job | null;
+  /** the job as it finished (its terminal fields; load the row for the rest) */
+  job: FinishedJob | null;
 }
 
 const AUTO: Actor = { name: 'auto' };

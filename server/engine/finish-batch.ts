@@ -1,7 +1,7 @@
 import type { Tx } from '../db.ts';
 import { parallelSteps } from '../parallel-steps.ts';
 import type { AfterCommit } from '../after-commit.ts';
-import type { Topics, VigilPubSub } from '../pubsub.ts';
+import { hasListeners, type Topics, type VigilPubSub } from '../pubsub.ts';
 import type { Actor } from '../audit/audit.ts';
 import { STATUS_RANK, openKeyOf, type Transition, type TransitionHook } from '../alerts/alerts.ts';
 import type { FinishReport } from '../jobs/jobs.ts';
@@ -43,25 +43,31 @@ interface Working {
   touches: number;
 }
 
-export async function finishBatch(tx: Tx, after: AfterCommit, deps: BatchDeps, items: FinishItem[], now: Date): Promise<{ results: Array<Job | null>; successHosts: string[] }> {
+/** What the batch reads back of a finished job: what the rules, the host state and the caller need. */
+const FINISHED_COLUMNS = ['id', 'hostId', 'kind', 'status', 'scheduleId', 'finishedAt', 'exitCode', 'error'] as const;
+export type FinishedJob = Pick<Job, (typeof FINISHED_COLUMNS)[number]>;
+
+export async function finishBatch(tx: Tx, after: AfterCommit, deps: BatchDeps, items: FinishItem[], now: Date): Promise<{ results: Array<FinishedJob | null>; successHosts: string[] }> {
   // An orchestrator over a few batch-sized steps: it runs once per group commit, so only the
   // small per-row helpers get hot and optimized, each on its own (one big function would be
   // recompiled whole whenever any part of it saw a new shape).
   const { sql, pubsub } = deps;
   const first = firstReportPerJob(items);
   const byId = await finishJobs(tx, sql, [...first.values()], now);
-  const ordered = [...first.values()].map((i) => byId.get(i.report.jobId)).filter((j): j is Job => Boolean(j));
+  const ordered = [...first.values()].map((i) => byId.get(i.report.jobId)).filter((j): j is FinishedJob => Boolean(j));
   const observations = observationsOf(ordered);
-  // Three independent steps, sent together (on SQLite each one is a trip to the database thread):
-  // parked jobs that finished, the hosts' backup state, the alerts the observations concern.
-  const [parked, hosts, prevRaw] = await parallelSteps([
+  // Independent steps, sent together (on SQLite each one is a trip to the database thread): parked jobs
+  // that finished, the hosts' backup state, the alerts the observations concern - and the whole rows of
+  // the jobs and hosts only when someone listens for their changes.
+  const [parked, hosts, prevRaw, jobs] = await parallelSteps([
     sql.rowsWhere(tx, 'PendingRun', 'jobId', ordered.map((j) => j.id)),
-    updateHostBackupState(tx, sql, ordered),
+    updateHostBackupState(tx, sql, ordered, hasListeners(pubsub, 'hostChanged')),
     sql.rowsWhere(tx, 'Alert', 'openKey', [...new Set(observations.map((o) => o.key))]),
+    hasListeners(pubsub, 'jobChanged') ? wholeRows<Job>(tx, sql, 'Job', ordered.map((j) => j.id), SHAPES.Job) : Promise.resolve([]),
   ]);
   // parked jobs that finished are no longer pending (rare: one statement when there are any)
   if (parked.length) await tx.pendingRun.deleteMany({ where: { jobId: { in: parked.map((p) => String(p.jobId)) } } });
-  after.push(() => publishEach(pubsub, 'jobChanged', ordered));
+  after.push(() => publishEach(pubsub, 'jobChanged', jobs));
   after.push(() => publishEach(pubsub, 'hostChanged', hosts));
 
   const prevRows = prevRaw.map((r) => model<Alert>(r, SHAPES.Alert));
@@ -87,8 +93,8 @@ function firstReportPerJob(items: FinishItem[]): Map<string, FinishItem> {
 }
 
 /** finishJobs applies the terminal compare-and-set to every job at once; repeats and unknown jobs drop out. */
-async function finishJobs(tx: Tx, sql: Sql, reports: FinishItem[], now: Date): Promise<Map<string, Job>> {
-  const byId = new Map<string, Job>();
+async function finishJobs(tx: Tx, sql: Sql, reports: FinishItem[], now: Date): Promise<Map<string, FinishedJob>> {
+  const byId = new Map<string, FinishedJob>();
   for (const part of chunks(reports, 3000)) {
     const rows = await sql.updateReturning(tx, {
       table: 'Job',
@@ -96,13 +102,21 @@ async function finishJobs(tx: Tx, sql: Sql, reports: FinishItem[], now: Date): P
       rows: part.map(jobRow(now)),
       set: 'status = v."status", "finishedAt" = v."finishedAt", "exitCode" = v."exitCode", error = v."error", summary = v."summary"',
       where: `"Job"."id" = v."id" AND "Job"."hostId" = v."hostId" AND "Job"."status" IN ${LIVE}`,
-    });
+    }, FINISHED_COLUMNS);
     for (const r of rows) {
-      const job = model<Job>(r, SHAPES.Job);
+      const job = model<FinishedJob>(r, FINISHED_SHAPE);
       byId.set(job.id, job);
     }
   }
   return byId;
+}
+
+const FINISHED_SHAPE = { dates: ['finishedAt'] };
+
+/** wholeRows reads rows whole, in the order of `ids` (for events that carry them). */
+async function wholeRows<T extends { id: string }>(tx: Tx, sql: Sql, table: string, ids: string[], shape: { dates?: string[]; bools?: string[] }): Promise<T[]> {
+  const byId = new Map((await sql.rowsWhere(tx, table, 'id', ids)).map((r) => [String(r.id), model<T>(r, shape)]));
+  return ids.map((id) => byId.get(id)).filter((r): r is T => r !== undefined);
 }
 
 const jobRow =
@@ -121,7 +135,7 @@ function publishEach<K extends 'jobChanged' | 'hostChanged' | 'alertChanged'>(pu
 }
 
 /** 2. hosts: the latest backup's status, the latest successful backup's time; returns the changed hosts. */
-async function updateHostBackupState(tx: Tx, sql: Sql, jobs: Job[]): Promise<Host[]> {
+async function updateHostBackupState(tx: Tx, sql: Sql, jobs: FinishedJob[], readBack: boolean): Promise<Host[]> {
   const hostState = new Map<string, { status: string; jobId: string; okAt: Date | null }>();
   for (const job of jobs) {
     if (job.kind !== 'backup') continue;
@@ -137,7 +151,7 @@ async function updateHostBackupState(tx: Tx, sql: Sql, jobs: Job[]): Promise<Hos
     set: '"lastBackupStatus" = v."status", "lastBackupJobId" = v."jobId", "lastBackupAt" = COALESCE(v."okAt", "Host"."lastBackupAt")',
     where: '"Host"."id" = v."id"',
   });
-  return (await sql.rowsWhere(tx, 'Host', 'id', [...hostState.keys()])).map((r) => model<Host>(r, SHAPES.Host));
+  return readBack ? wholeRows<Host>(tx, sql, 'Host', [...hostState.keys()], SHAPES.Host) : [];
 }
 
 interface Observed {
@@ -150,7 +164,7 @@ interface Observed {
 }
 
 /** 3. each job rule's observation: a failure is a finding, a success clears; cancelled jobs say nothing. */
-function observationsOf(jobs: Job[]): Observed[] {
+function observationsOf(jobs: FinishedJob[]): Observed[] {
   const out: Observed[] = [];
   for (const job of jobs) {
     const rule = jobRuleFor(job.kind);

@@ -28,7 +28,7 @@ export interface JobsDeps {
   pubsub: VigilPubSub;
   agents: () => AgentLink;
   /** the one terminal transition of a job (the engine's, so a cancel is handled like any report) */
-  finish: (hostId: string, report: FinishReport) => Promise<{ transitioned: boolean; job: Job | null }>;
+  finish: (hostId: string, report: FinishReport) => Promise<{ transitioned: boolean }>;
 }
 
 export interface NewJob {
@@ -226,9 +226,9 @@ export function createJobs(deps: JobsDeps) {
       const now = clock.now();
       const parked = await db.pendingRun.findUnique({ where: { jobId } });
       if (parked || !job.dispatchedAt) {
-        const done = await deps.finish(job.hostId, { jobId, status: 'cancelled', finishedAt: now, error: `cancelled by ${actor.name} before it started` });
+        await deps.finish(job.hostId, { jobId, status: 'cancelled', finishedAt: now, error: `cancelled by ${actor.name} before it started` });
         await recordAudit(db, actor, { action: 'job.cancel', targetKind: 'job', targetId: jobId }, now);
-        return done.job ?? job;
+        return db.job.findUniqueOrThrow({ where: { id: jobId } });
       }
       await deps.agents().send(job.hostId, { type: 'command.cancel', payload: { jobId } });
       await recordAudit(db, actor, { action: 'job.cancel', targetKind: 'job', targetId: jobId }, now);

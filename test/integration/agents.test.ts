@@ -151,7 +151,8 @@ describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
     const s = await gqlOk(server.url, `mutation { createSchedule(input:{ hostId:"${hostId}", kind:BACKUP, cron:"*/2 * * * * *", paths:["/data","/etc"] }) { id } }`, {}, { token });
     const scheduleId = s.createSchedule.id;
     const a = await online(agentToken);
-    const terminal = await subscribe(server.url, token, `subscription($h:ID){ jobChanged(hostId:$h){ id status } }`, { h: hostId });
+    const terminal = await subscribe(server.url, token, `subscription($h:ID){ jobChanged(hostId:$h){ id status kind actor createdAt startedAt finishedAt exitCode summary schedule { id } } }`, { h: hostId });
+    const hostChanges = await subscribe(server.url, token, 'subscription { hostChanged { id lastBackupAt lastBackupStatus name } }');
     a.send('schedule.fire', { scheduleId, scheduledAt: new Date().toISOString() });
     const run = await a.next('command.run');
     expect(run.payload).toMatchObject({ kind: 'backup', args: ['/data', '/etc'], scheduleId });
@@ -170,6 +171,14 @@ describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
     const audit = await gqlOk(server.url, `{ auditLog(targetId:"${jobId}") { edges { node { actor action } } } }`, {}, { token });
     expect(audit.auditLog.edges.map((e: any) => e.node)).toEqual([{ actor: 'schedule', action: 'job.run' }]);
     expect(terminal.events.map((e: any) => e.jobChanged.status)).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
+    // subscribers get the whole row as it finished
+    expect(terminal.events[2].jobChanged).toMatchObject({ id: jobId, kind: 'BACKUP', actor: 'schedule', exitCode: 0, summary: { snapshotId: 'abc123' }, schedule: { id: scheduleId } });
+    expect(terminal.events[2].jobChanged.createdAt).toEqual(expect.any(String));
+    expect(terminal.events[2].jobChanged.startedAt).toEqual(expect.any(String));
+    expect(terminal.events[2].jobChanged.finishedAt).toEqual(expect.any(String));
+    const backedUp = await waitFor(() => hostChanges.events.find((e: any) => e.hostChanged.id === hostId && e.hostChanged.lastBackupStatus === 'SUCCEEDED')?.hostChanged);
+    expect(backedUp).toMatchObject({ name: 'fire-host', lastBackupAt: expect.any(String) });
+    await hostChanges.dispose();
     expect((await jobsOf(hostId)).edges[0].node.summary).toMatchObject({ snapshotId: 'abc123' });
     const h = await gqlOk(server.url, `{ host(id:"${hostId}") { lastBackupAt lastBackupStatus } }`, {}, { token });
     expect(h.host.lastBackupStatus).toBe('SUCCEEDED');

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createMemoryPubSub } from '../../server/pubsub.ts';
+import { createMemoryPubSub, hasListeners, type VigilPubSub } from '../../server/pubsub.ts';
 
 /** The single-process pubsub: subscribers see every event in order; a topic nobody listens to is not dispatched at all. */
 describe('the memory pubsub', () => {
@@ -37,5 +37,19 @@ describe('the memory pubsub', () => {
     await it.return?.();
     pubsub.publish('jobProgress', progress('gone'));
     expect(dispatch).toHaveBeenCalledTimes(1);
+  });
+
+  it('tells whether a topic has listeners; a pubsub that cannot tell answers yes', async () => {
+    const pubsub = createMemoryPubSub();
+    expect(hasListeners(pubsub, 'jobChanged')).toBe(false);
+    const it = pubsub.subscribe('jobChanged')[Symbol.asyncIterator]();
+    const next = it.next();
+    expect(hasListeners(pubsub, 'jobChanged')).toBe(true);
+    expect(hasListeners(pubsub, 'hostChanged')).toBe(false);
+    await it.return?.();
+    await next;
+    expect(hasListeners(pubsub, 'jobChanged')).toBe(false);
+    const remote = { publish: () => undefined, subscribe: () => undefined } as unknown as VigilPubSub;
+    expect(hasListeners(remote, 'jobChanged')).toBe(true);
   });
 });
