@@ -9,6 +9,13 @@ import { createTempPg, type TempPg } from './pg.ts';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
 
+/** startCommand is what `npm start` gives node (package.json's start script without `node`): its flags, then the entry point. */
+export function startCommand(): string[] {
+  const start = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.trim().split(/\s+/);
+  if (start[0] !== 'node' || start.at(-1) !== 'server/main.ts') throw new Error(`package.json's start script is not "node [flags] server/main.ts": ${start.join(' ')}`);
+  return start.slice(1);
+}
+
 export type Provider = 'sqlite' | 'postgresql';
 export const TEST_PROVIDER: Provider = process.env.VIGIL_TEST_PROVIDER === 'postgresql' ? 'postgresql' : 'sqlite';
 
@@ -50,7 +57,7 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
     ...opts.env,
   };
   for (const name of opts.unset ?? []) delete env[name];
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...startCommand()], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   let exited = false;
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => ((exited = true), resolve(code))));
