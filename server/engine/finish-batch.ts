@@ -72,13 +72,20 @@ export async function finishBatch(tx: Tx, after: AfterCommit, deps: BatchDeps, i
 
   const prevRows = prevRaw.map((r) => model<Alert>(r, SHAPES.Alert));
   const changes = fold(prevRows, observations, now);
-  const resolved = await applyChanges(tx, sql, changes, now);
-  after.push(() => publishEach(pubsub, 'alertChanged', [...changes.published, ...resolved.map((t) => ({ type: 'RESOLVED' as const, alert: t.alert }))]));
-  const transitions = [...changes.raised, ...resolved];
-  if (transitions.length) {
-    const task = await deps.onTransition(tx, transitions, now);
-    if (task) after.push(task);
+  const transitionWrites = (transitions: Transition[]) => (transitions.length ? deps.onTransition(tx, transitions, now) : Promise.resolve(undefined));
+  let resolved: Transition[];
+  let task: (() => void) | void;
+  if (changes.resolved.length === 0) {
+    // No resolve to compare-and-set in the table: the transitions are known before the alert rows land,
+    // so what they write (audit, outbox, event log) goes to the database beside them.
+    resolved = resolvedTransitions(changes.fresh, new Set());
+    [, task] = await parallelSteps([applyChanges(tx, sql, changes, now), transitionWrites([...changes.raised, ...resolved])]);
+  } else {
+    resolved = await applyChanges(tx, sql, changes, now);
+    task = await transitionWrites([...changes.raised, ...resolved]);
   }
+  after.push(() => publishEach(pubsub, 'alertChanged', [...changes.published, ...resolved.map((t) => ({ type: 'RESOLVED' as const, alert: t.alert }))]));
+  if (task) after.push(task);
 
   const results = items.map((i) => (first.get(i.report.jobId) === i ? (byId.get(i.report.jobId) ?? null) : null));
   const successHosts = [...new Set(ordered.filter((j) => j.kind === 'backup' && j.status === 'succeeded').map((j) => j.hostId))];
@@ -253,9 +260,16 @@ async function applyChanges(tx: Tx, sql: Sql, { fresh, touched, resolved }: Chan
       where: `"Alert"."id" = v."id" AND "Alert"."status" IN ('open', 'acknowledged')`,
     }),
   );
-  // Alerts raised and resolved inside this batch were inserted resolved; they still notify both ways.
-  for (const w of fresh) if (w.row.status === 'resolved') resolvedIds.add(w.row.id);
+  return [...resolvedTransitions(resolved, resolvedIds), ...resolvedTransitions(fresh, resolvedIds)];
+}
+
+/**
+ * resolvedTransitions: the alert.resolved transitions among `list` - those whose resolve the table
+ * took (`ids`) and those raised and resolved inside this batch (inserted resolved; they still
+ * notify both ways).
+ */
+function resolvedTransitions(list: Working[], ids: Set<string>): Transition[] {
   const out: Transition[] = [];
-  for (const w of [...resolved, ...fresh]) if (resolvedIds.has(w.row.id)) out.push({ alert: { ...w.row }, event: 'alert.resolved', actor: AUTO });
+  for (const w of list) if (ids.has(w.row.id) || (w.isNew && w.row.status === 'resolved')) out.push({ alert: { ...w.row }, event: 'alert.resolved', actor: AUTO });
   return out;
 }
