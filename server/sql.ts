@@ -7,10 +7,11 @@ import type { DirectStatement } from './sqlite-thread.ts';
  * event at the rates the engine must sustain:
  * - PostgreSQL: multi-row statements (a CTE of VALUES joined into UPDATE ... FROM,
  *   multi-row INSERT) through Prisma's raw queries, one round trip per batch;
- * - SQLite: multi-row statements in a few fixed sizes, prepared once and cached on
- *   the connection Prisma also uses (on the SQLite thread, sqlite-thread.ts), all
- *   the statements of one call in one trip - inside the caller's transaction, or
- *   behind the connection's gate outside one (sqlite-serial.ts).
+ * - SQLite: one statement per call whatever the number of rows, the rows going in
+ *   as one JSON parameter that SQLite takes apart itself (jsonb_each) - no bind
+ *   limit, no statement per size, one string to send - prepared once on the
+ *   connection Prisma also uses (on the SQLite thread, sqlite-thread.ts), inside
+ *   the caller's transaction or behind the connection's gate (sqlite-serial.ts).
  */
 export type Provider = 'sqlite' | 'postgresql';
 export type SqlType = 'text' | 'int' | 'time' | 'bool';
@@ -35,29 +36,12 @@ function cell(provider: Provider, type: SqlType, v: unknown): unknown {
   if (v === null || v === undefined) return null;
   if (type === 'time') return sqlTime(provider, v as Date);
   if (type === 'bool') return provider === 'sqlite' ? (v ? 1 : 0) : Boolean(v);
+  // SQLite's values travel as JSON, which has no BigInt
+  if (typeof v === 'bigint' && provider === 'sqlite') return Number(v);
   return v;
 }
 
-/** Rows per multi-row statement on SQLite, largest first (64 x 16 columns stays far below the 32,766 bind limit). */
-const BULK_SIZES = [64, 16, 4, 1];
-
-/** bulkParts splits a list into parts of BULK_SIZES (largest first), so a few prepared statements serve any length. */
-function bulkParts<T>(list: T[]): T[][] {
-  const parts: T[][] = [];
-  for (let i = 0; i < list.length; ) {
-    const size = BULK_SIZES.find((n) => n <= list.length - i)!;
-    parts.push(list.slice(i, i + size));
-    i += size;
-  }
-  return parts;
-}
-
-/** placeholders is `?, ?, ...` for n values (SQLite). */
-function placeholders(n: number): string {
-  return Array(n).fill('?').join(', ');
-}
-
-/** chunks splits rows so a statement stays under the bind-parameter limits (SQLite 32766). */
+/** chunks splits a list so a Prisma `in` filter (one bound parameter per value) stays under the providers' limits. */
 export function chunks<T>(rows: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
@@ -192,16 +176,9 @@ export class Sql {
     const back = returning !== '*' ? returning.map((c) => `"${opts.table}"."${c}" AS "${c}"`).join(', ') : this.provider === 'sqlite' ? '*' : `"${opts.table}".*`;
     const statement = (source: string) => `WITH v(${names}) AS (${source}) UPDATE "${opts.table}" SET ${opts.set} FROM v WHERE ${opts.where} RETURNING ${back}`;
     if (this.direct) {
-      // Multi-row VALUES in a few fixed sizes, as for inserts (~35% cheaper a row than one statement each).
-      const shape = `U|${opts.table}|${names}|${opts.set}|${opts.where}|${back}|`;
-      return this.onDirect(
-        tx,
-        bulkParts(opts.rows).map((part) => {
-          const args: unknown[] = [];
-          for (const row of part) row.forEach((v, c) => args.push(cell(this.provider, opts.columns[c]![1], v)));
-          return { sql: this.text(shape + part.length, () => statement(`VALUES ${Array(part.length).fill(`(${placeholders(opts.columns.length)})`).join(', ')}`)), args };
-        }),
-      );
+      // The values as one JSON parameter that SQLite takes apart (see insertMany).
+      const sql = this.text(`U|${opts.table}|${names}|${opts.set}|${opts.where}|${back}`, () => sqliteUpdateFromJson(opts, back));
+      return this.onDirect(tx, [{ sql, args: [JSON.stringify(opts.rows.map((row) => row.map((v, c) => cell(this.provider, opts.columns[c]![1], v))))] }]);
     }
     // PostgreSQL: one array per column (UNNEST), so the statement text stays small whatever the batch size.
     const arrays = opts.columns.map((_, i) => opts.rows.map((row) => cell(this.provider, opts.columns[i]![1], row[i])));
@@ -215,8 +192,8 @@ export class Sql {
   async rowsWhere(tx: Tx, table: string, column: string, values: string[]): Promise<Row[]> {
     if (values.length === 0) return [];
     if (this.direct) {
-      // IN lists in a few fixed sizes, as for deletes: a 64-value lookup costs about what 3 single ones do.
-      return this.onDirect(tx, bulkParts(values).map((part) => ({ sql: this.text(`S|${table}|${column}|${part.length}`, () => `SELECT * FROM "${table}" WHERE "${column}" IN (${placeholders(part.length)})`), args: part })));
+      // the list as one JSON parameter (see insertMany)
+      return this.onDirect(tx, [{ sql: this.text(`S|${table}|${column}`, () => `SELECT * FROM "${table}" WHERE "${column}" IN (SELECT value FROM jsonb_each(?))`), args: [JSON.stringify(values)] }]);
     }
     return ((await tx.$queryRawUnsafe(`SELECT * FROM "${table}" WHERE "${column}" = ANY($1::text[])`, values)) as Row[]).map(plain);
   }
@@ -225,7 +202,7 @@ export class Sql {
   async deleteByIds(tx: Tx, table: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     if (this.direct) {
-      await this.onDirect(tx, bulkParts(ids).map((part) => ({ sql: this.text(`D|${table}|${part.length}`, () => `DELETE FROM "${table}" WHERE id IN (${placeholders(part.length)})`), args: part })));
+      await this.onDirect(tx, [{ sql: this.text(`D|${table}`, () => `DELETE FROM "${table}" WHERE id IN (SELECT value FROM jsonb_each(?))`), args: [JSON.stringify(ids)] }]);
       return;
     }
     await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE id = ANY($1::text[])`, ids);
@@ -236,22 +213,29 @@ export class Sql {
     if (rows.length === 0) return;
     const names = columns.map(([n]) => `"${n}"`).join(', ');
     if (this.direct) {
-      // Multi-row statements (~25% cheaper a row than one call per row), in a few fixed sizes so few are prepared.
-      const shape = `I|${table}|${names}|`;
-      await this.onDirect(
-        tx,
-        bulkParts(rows).map((part) => {
-          const args: unknown[] = [];
-          for (const row of part) for (const [n, type] of columns) args.push(cell(this.provider, type, row[n]));
-          return { sql: this.text(shape + part.length, () => `INSERT INTO "${table}" (${names}) VALUES ${Array(part.length).fill(`(${placeholders(columns.length)})`).join(', ')}`), args };
-        }),
-      );
+      // The whole list as one JSON parameter that SQLite takes apart itself (jsonb_each): one statement
+      // whatever the count, and one string to hand to the SQLite thread instead of a value per cell.
+      const sql = this.text(`I|${table}|${names}`, () => `INSERT INTO "${table}" (${names}) SELECT ${columns.map((_, i) => `value->>${i}`).join(', ')} FROM jsonb_each(?)`);
+      const list = rows.map((row) => columns.map(([n, type]) => cell(this.provider, type, row[n])));
+      await this.onDirect(tx, [{ sql, args: [JSON.stringify(list)] }]);
       return;
     }
     // PostgreSQL: one array per column (UNNEST), one small statement for the whole batch.
     const arrays = columns.map(([n, type]) => rows.map((row) => cell(this.provider, type, row[n])));
     await tx.$executeRawUnsafe(`INSERT INTO "${table}" (${names}) SELECT * FROM UNNEST(${columns.map(([, type], i) => `$${i + 1}${PG_CAST[type]}[]`).join(', ')})`, ...arrays);
   }
+}
+
+/**
+ * sqliteUpdateFromJson is updateReturning's statement on SQLite: the values come
+ * as one JSON array of rows (jsonb_each). The CTE is MATERIALIZED: SQLite cannot
+ * estimate how many rows jsonb_each yields, and without it the planner may scan
+ * the target table (by another index) with the whole list as the inner loop.
+ */
+export function sqliteUpdateFromJson(opts: Pick<UpdateFromValues, 'table' | 'columns' | 'set' | 'where'>, back: string): string {
+  const names = opts.columns.map(([n]) => `"${n}"`).join(', ');
+  const source = `SELECT ${opts.columns.map((_, i) => `value->>${i}`).join(', ')} FROM jsonb_each(?)`;
+  return `WITH v(${names}) AS MATERIALIZED (${source}) UPDATE "${opts.table}" SET ${opts.set} FROM v WHERE ${opts.where} RETURNING ${back}`;
 }
 
 /** model turns a raw row into the Prisma model's shape: Dates from text, booleans from 0/1. */

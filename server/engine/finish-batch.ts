@@ -6,7 +6,7 @@ import type { Actor } from '../audit/audit.ts';
 import { STATUS_RANK, openKeyOf, type Transition, type TransitionHook } from '../alerts/alerts.ts';
 import type { FinishReport } from '../jobs/jobs.ts';
 import { newId } from '../ids.ts';
-import { chunks, COLUMNS, model, SHAPES, type Sql } from '../sql.ts';
+import { COLUMNS, model, SHAPES, type Sql, type UpdateFromValues } from '../sql.ts';
 import { transition, type Observation } from './lifecycle.ts';
 import { jobRuleFor } from './rules.ts';
 import type { Alert, Host, Job } from '../../prisma/generated/sqlite/client.ts';
@@ -99,21 +99,20 @@ function firstReportPerJob(items: FinishItem[]): Map<string, FinishItem> {
   return first;
 }
 
+/** The terminal compare-and-set of jobs, by id (what its query plan must use; see the SQLite plan test). */
+export const FINISH_JOBS = {
+  table: 'Job',
+  columns: [['id', 'text'], ['hostId', 'text'], ['status', 'text'], ['finishedAt', 'time'], ['exitCode', 'int'], ['error', 'text'], ['summary', 'text']],
+  set: 'status = v."status", "finishedAt" = v."finishedAt", "exitCode" = v."exitCode", error = v."error", summary = v."summary"',
+  where: `"Job"."id" = v."id" AND "Job"."hostId" = v."hostId" AND "Job"."status" IN ${LIVE}`,
+} satisfies Omit<UpdateFromValues, 'rows'>;
+
 /** finishJobs applies the terminal compare-and-set to every job at once; repeats and unknown jobs drop out. */
 async function finishJobs(tx: Tx, sql: Sql, reports: FinishItem[], now: Date): Promise<Map<string, FinishedJob>> {
   const byId = new Map<string, FinishedJob>();
-  for (const part of chunks(reports, 3000)) {
-    const rows = await sql.updateReturning(tx, {
-      table: 'Job',
-      columns: [['id', 'text'], ['hostId', 'text'], ['status', 'text'], ['finishedAt', 'time'], ['exitCode', 'int'], ['error', 'text'], ['summary', 'text']],
-      rows: part.map(jobRow(now)),
-      set: 'status = v."status", "finishedAt" = v."finishedAt", "exitCode" = v."exitCode", error = v."error", summary = v."summary"',
-      where: `"Job"."id" = v."id" AND "Job"."hostId" = v."hostId" AND "Job"."status" IN ${LIVE}`,
-    }, FINISHED_COLUMNS);
-    for (const r of rows) {
-      const job = model<FinishedJob>(r, FINISHED_SHAPE);
-      byId.set(job.id, job);
-    }
+  for (const r of await sql.updateReturning(tx, { ...FINISH_JOBS, rows: reports.map(jobRow(now)) }, FINISHED_COLUMNS)) {
+    const job = model<FinishedJob>(r, FINISHED_SHAPE);
+    byId.set(job.id, job);
   }
   return byId;
 }
