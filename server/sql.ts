@@ -61,8 +61,8 @@ export const COLUMNS = {
 export interface DirectSqlite {
   /** runs a list of statements in order in one trip: rows for reading statements, null for the others */
   statements(list: DirectStatement[]): Promise<Array<Row[] | null>>;
-  /** runs `fn` when no transaction holds the connection */
-  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /** runs `fn` (statements outside any transaction) when no transaction holds or awaits the connection */
+  autocommit<T>(fn: () => Promise<T>): Promise<T>;
   /** runs `fn` in a transaction of its own on the connection, holding it (no Prisma transaction around it) */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
 }
@@ -147,7 +147,7 @@ export class Sql {
    */
   private async onDirect(tx: Tx | null, list: DirectStatement[]): Promise<Row[]> {
     const direct = this.direct!;
-    const results = await (tx ? direct.statements(list) : direct.exclusive(() => direct.statements(list)));
+    const results = await (tx ? direct.statements(list) : direct.autocommit(() => direct.statements(list)));
     const out: Row[] = [];
     for (const rows of results) if (rows) for (const r of rows) out.push(plain(r));
     return out;

@@ -73,4 +73,24 @@ describe('Sql.transaction on SQLite', () => {
     expect(await outside).toBe(1);
     expect(seenInside).toBe(false);
   });
+
+  it('keeps statements sent before a transaction out of it, and runs statements sent while one waits after it', async () => {
+    const { sql, db } = database();
+    const created = Array.from({ length: 20 }, (_, i) => db.event.create({ data: { id: `before-${i}`, source: 'system', severity: 'info', message: 'before', metadata: '{}' } }));
+    const failing = sql
+      .transaction(async (tx) => {
+        await sql.insertMany(tx, 'Event', COLUMNS.Event, [event('inside')]);
+        throw new Error('rolled back');
+      })
+      .then(
+        () => 'committed',
+        (err: Error) => err.message,
+      );
+    const after = db.event.count({ where: { message: 'inside' } });
+    await Promise.all(created);
+    expect(await failing).toBe('rolled back');
+    // the twenty were committed on their own, not swallowed by the rollback; the count ran after it
+    expect(await db.event.count({ where: { message: 'before' } })).toBe(20);
+    expect(await after).toBe(0);
+  });
 });
