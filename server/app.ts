@@ -132,6 +132,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     sql: database.sql,
     timeoutMs: config.deliveryTimeoutSeconds * 1000,
     retryBaseMs: config.deliveryRetryBaseMs,
+    busy: () => engine.pending > 0,
     // event triggers deliver through the same outbox, guard and retries
     triggerSender: (row) => services.triggers.senderFor(row, { baseUrl: config.baseUrl, timeoutMs: config.deliveryTimeoutSeconds * 1000, http }),
     onTriggerSettled: (tx, id, anyOk, at) => services.triggers.settled(tx, id, anyOk, at),

@@ -44,6 +44,8 @@ export interface DispatcherDeps {
   pollMs?: number;
   /** at most this many handed-off rows wait in memory; past it new rows go through claims */
   handoffLimit?: number;
+  /** true while alert processing is backed up: attempts are then recorded in larger, fewer transactions */
+  busy?(): boolean;
 }
 
 type TargetKey = string;
@@ -230,7 +232,8 @@ export function createDispatcher(deps: DispatcherDeps) {
       if (rows.length > 0 && inFlight < window) continue;
       if (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
       wake = null;
-      if (finished.length >= 200 || inFlight === 0) void flush();
+      // Record attempts every 200 - or every 2,000 while alert processing is backed up and wants the database more.
+      if (inFlight === 0 || finished.length >= (deps.busy?.() ? 2000 : 200)) void flush();
     }
     while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
     while (settling || finished.length > 0) await flush();

@@ -27,6 +27,8 @@ export interface NotifierDeps {
   sql: import('../sql.ts').Sql;
   timeoutMs?: number;
   retryBaseMs?: number;
+  /** alert processing is backed up (see the dispatcher's busy) */
+  busy?(): boolean;
   /** how trigger rows are sent (event triggers plug in here) */
   triggerSender?(row: OutboxItem): Promise<TargetSender | null>;
   /** a trigger's bookkeeping after a batch, inside the settling transaction (Sql statements only) */
@@ -90,6 +92,7 @@ export function createNotifier(deps: NotifierDeps) {
     http: deps.http,
     timeoutMs,
     retryBaseMs: deps.retryBaseMs,
+    busy: deps.busy,
     async senderFor(row) {
       if (row.triggerId) return deps.triggerSender?.(row) ?? null;
       const channel = row.channelId ? await db.notificationChannel.findUnique({ where: { id: row.channelId } }) : null;
