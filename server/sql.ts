@@ -5,8 +5,8 @@ import type { DirectStatement } from './sqlite-thread.ts';
  * The hot paths' SQL, written once for both providers. Prisma costs ~0.2 ms a
  * query and ~0.25 ms a row in createMany here, which rules out one query per
  * event at the rates the engine must sustain:
- * - PostgreSQL: multi-row statements (a CTE of VALUES joined into UPDATE ... FROM,
- *   multi-row INSERT) through Prisma's raw queries, one round trip per batch;
+ * - PostgreSQL: one array per column (UNNEST) joined into UPDATE ... FROM or
+ *   selected into INSERT, through Prisma's raw queries: one round trip a statement;
  * - SQLite: one statement per call whatever the number of rows, the rows going in
  *   as one JSON parameter that SQLite takes apart itself (jsonb_each) - no bind
  *   limit, no statement per size, one string to send - prepared once on the

@@ -10,7 +10,7 @@ import { DriverAdapterError, type IsolationLevel, type SqlDriverAdapter, type Sq
  * awaits answers, so both cores do useful work. Two faces:
  * - a Prisma driver-adapter factory whose calls run Prisma's own better-sqlite3
  *   adapter on the thread (results and errors are Prisma's, unchanged);
- * - `statements`, the hot paths' direct statements (sql.ts), several per trip.
+ * - `statements`, the hot paths' direct statements (sql.ts), a list per trip.
  * Requests run in the order they are sent; serialising transactions against
  * other work stays with sqlite-serial.ts, on the main thread.
  */

@@ -6,7 +6,7 @@ import { SYSTEM } from '../../../server/audit/audit.ts';
 
 /**
  * One group commit of many job reports: every row the batch writes in bulk
- * (alerts, audit, event log, outbox - multi-row statements of mixed sizes)
+ * (alerts, audit, event log, outbox - one bulk statement per table)
  * lands whole and matches its report.
  */
 describe.each(PROVIDERS)('a group commit of 85 failed backups on %s', (provider) => {
@@ -27,7 +27,7 @@ describe.each(PROVIDERS)('a group commit of 85 failed backups on %s', (provider)
   it('writes one alert, audit entry, event and outbox row per report, each with its own values, and touches each once on a repeat', async () => {
     const { hosts, jobs, engine, channels, db } = t.app.services;
     const channel = await channels.create(SYSTEM, { name: 'batch', enabled: true, kind: 'webhook', config: { url: `${sink.url}/batch` } });
-    const N = 85; // 64 + 16 + 4 + 1
+    const N = 85;
     const reports = [];
     for (let i = 0; i < N; i++) {
       const hostId = (await hosts.enroll(SYSTEM, { name: `batch-${String(i).padStart(2, '0')}`, alwaysOn: true, tags: [] })).host.id;
