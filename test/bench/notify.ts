@@ -96,15 +96,12 @@ async function main() {
   // 1. the webhook sink, counting arrivals by alert and timing them
   const arrivals = new Map<string, number>();
   let total = 0;
-  sink = await startLeanSink(
-    (raw) => {
-      total++;
-      const body = JSON.parse(raw.toString('utf8')) as { message: string };
-      const jobId = /job (\S+) failed/.exec(body.message)?.[1];
-      if (jobId && !arrivals.has(jobId)) arrivals.set(jobId, performance.now());
-    },
-    (err) => void abort(err),
-  );
+  sink = await startLeanSink((raw) => {
+    total++;
+    const body = JSON.parse(raw.toString('utf8')) as { message: string };
+    const jobId = /job (\S+) failed/.exec(body.message)?.[1];
+    if (jobId && !arrivals.has(jobId)) arrivals.set(jobId, performance.now());
+  });
   const sinkUrl = `http://127.0.0.1:${sink.port}/hook`;
 
   // 2. the server(s), as `npm start` runs them
@@ -195,7 +192,7 @@ async function main() {
   const ingestMs = performance.now() - t0;
   mark('ingested');
   const progress = setInterval(() => console.error(`arrivals ${arrivals.size}/${fleet.total} (requests ${total})`), 5000);
-  await waitFor(() => arrivals.size >= fleet.total, { timeoutMs: 600_000, intervalMs: 5, what: 'webhooks at the sink' }).finally(() => clearInterval(progress));
+  await Promise.race([waitFor(() => arrivals.size >= fleet.total, { timeoutMs: 600_000, intervalMs: 5, what: 'webhooks at the sink' }), sink.failed]).finally(() => clearInterval(progress));
   const e2eMs = performance.now() - t0;
   clearInterval(sampler);
   if (timeline.length) console.error(timeline.join('\n'));
@@ -237,14 +234,11 @@ async function main() {
   );
 }
 
-async function abort(err: unknown) {
+main().catch(async (err) => {
   console.error(err);
   process.exitCode = 1;
   await Promise.all(servers.map((s) => s.kill()));
   await sink?.close();
   await pg?.drop();
-  process.exit(1);
-}
-
-main().catch(abort);
+});
 

@@ -7,20 +7,25 @@ import net from 'node:net';
  * a receiver can (no request objects, no events per request): on this 2-core
  * box every microsecond it spends is taken from the system under test. Both
  * bench:notify and its yardstick bench:alertmanager use it. A request it cannot
- * frame (no Content-Length, chunked) ends the run with an error rather than
- * being miscounted.
+ * frame (no Content-Length, chunked) rejects `failed`, which the benchmarks race
+ * their waits against, rather than being miscounted.
  */
 export interface LeanSink {
   port: number;
   /** requests answered */
   readonly requests: number;
+  /** rejects with the first request the receiver could not frame */
+  failed: Promise<never>;
   close(): Promise<void>;
 }
 
 const OK = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', 'latin1');
 
-export async function startLeanSink(onBody: (body: Buffer) => void, onError: (err: Error) => void): Promise<LeanSink> {
+export async function startLeanSink(onBody: (body: Buffer) => void): Promise<LeanSink> {
   let requests = 0;
+  let fail!: (err: Error) => void;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => undefined); // a run that never waits on it must not die of an unhandled rejection
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -38,7 +43,7 @@ export async function startLeanSink(onBody: (body: Buffer) => void, onError: (er
         const head = buf.toString('latin1', at, end);
         const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
         if (!length || /\r\ntransfer-encoding:/i.test(head)) {
-          onError(new Error(`the sink cannot frame this request: ${head.slice(0, 200)}`));
+          fail(new Error(`the sink cannot frame this request: ${head.slice(0, 200)}`));
           socket.destroy();
           return;
         }
@@ -63,6 +68,7 @@ export async function startLeanSink(onBody: (body: Buffer) => void, onError: (er
     get requests() {
       return requests;
     },
+    failed,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
