@@ -49,6 +49,8 @@ interface Exchange {
   timer: NodeJS.Timeout;
   /** the socket carrying it, once it has one */
   conn: Conn | null;
+  /** sent again once already, on a new socket (see onClose) */
+  resent: boolean;
   resolve(r: SendResult): void;
 }
 
@@ -60,6 +62,10 @@ interface Conn {
   parser: ResponseParser | null;
   error: Error | null;
   idleTimer: NodeJS.Timeout | null;
+  /** exchanges this socket has completed (0: fresh) */
+  served: number;
+  /** bytes received for the current exchange */
+  received: number;
 }
 
 /** The sockets of one origin (scheme, host, port). */
@@ -155,6 +161,7 @@ export function createHttpClient(allow: AllowList, opts: HttpClientOptions = {})
     conn.idleTimer = null;
     conn.exchange = x;
     x.conn = conn;
+    conn.received = 0;
     conn.parser = new ResponseParser(MAX_RESPONSE_BYTES);
     conn.socket.ref();
     conn.socket.write(x.bytes);
@@ -162,6 +169,7 @@ export function createHttpClient(allow: AllowList, opts: HttpClientOptions = {})
 
   /** release puts a socket whose exchange is done back to work, or to rest. */
   function release(conn: Conn) {
+    conn.served++;
     conn.exchange = null;
     conn.parser = null;
     const { pool } = conn;
@@ -191,13 +199,19 @@ export function createHttpClient(allow: AllowList, opts: HttpClientOptions = {})
       return;
     }
     socket.setNoDelay(true);
-    const conn: Conn = { socket, pool, exchange: null, parser: null, error: null, idleTimer: null };
+    const conn: Conn = { socket, pool, exchange: null, parser: null, error: null, idleTimer: null, served: 0, received: 0 };
     live.add(conn);
     socket.on('data', (chunk: Buffer) => onData(conn, chunk));
     socket.on('error', (err) => (conn.error ??= err));
     socket.on('close', () => onClose(conn));
     if (x.settled) release(conn);
     else assign(conn, x);
+  }
+
+  /** dispatchFresh sends an exchange on a new socket (or queues it for the next one). */
+  function dispatchFresh(pool: Pool, x: Exchange) {
+    if (pool.open < maxSockets) void connect(pool, x);
+    else pool.queue.unshift(x);
   }
 
   /** pump opens a socket for a queued exchange when a socket went away. */
@@ -208,6 +222,7 @@ export function createHttpClient(allow: AllowList, opts: HttpClientOptions = {})
   }
 
   function onData(conn: Conn, chunk: Buffer) {
+    conn.received += chunk.length;
     const x = conn.exchange;
     const parser = conn.parser;
     if (!x || !parser) {
@@ -245,7 +260,15 @@ export function createHttpClient(allow: AllowList, opts: HttpClientOptions = {})
       const head = conn.parser?.head;
       // A body delimited by the end of the connection is complete now; anything else ended too early.
       if (head && conn.parser!.end()) settle(x, classifyStatus(head.status, head.headers.get('retry-after'), head.headers.get('location')));
-      else settle(x, { ok: false, retry: true, error: conn.error?.message ?? 'socket hang up' });
+      // A kept-alive socket that ends without a byte of answer was most likely closed by the receiver
+      // while idle, as the request went out: send it once more on a new socket rather than report a
+      // failure nobody caused. (A receiver that took the request and died unanswered gets it twice;
+      // delivery is at-least-once anyway.)
+      else if (conn.served > 0 && conn.received === 0 && !x.resent && !x.settled && !closed) {
+        x.resent = true;
+        x.conn = null;
+        dispatchFresh(pool, x);
+      } else settle(x, { ok: false, retry: true, error: conn.error?.message ?? 'socket hang up' });
     }
     if (!closed) pump(pool);
   }
@@ -278,7 +301,7 @@ export function createHttpClient(allow: AllowList, opts: HttpClientOptions = {})
           // a header that would break the request framing: nothing was sent, and resending cannot help
           return resolve({ ok: false, retry: false, error: `invalid request: ${(err as Error).message}` });
         }
-        const x: Exchange = { bytes, settled: false, resolve, conn: null, timer: undefined as unknown as NodeJS.Timeout };
+        const x: Exchange = { bytes, settled: false, resolve, conn: null, resent: false, timer: undefined as unknown as NodeJS.Timeout };
         x.timer = setTimeout(() => {
           settle(x, { ok: false, retry: true, error: `timed out after ${timeoutMs} ms` });
           // the socket carrying it is mid-exchange: it cannot carry another

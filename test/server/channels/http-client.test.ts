@@ -120,6 +120,32 @@ describe('the outbound HTTP client\'s connections', () => {
     expect(new Set(sockets).size).toBe(3);
   });
 
+  it('sends a request once more on a new socket when a kept-alive one closes without a byte of answer, but not twice', async () => {
+    let connections = 0;
+    const seen: string[] = [];
+    const port = await listen(
+      net.createServer((socket) => {
+        const n = ++connections;
+        let served = 0;
+        socket.on('data', (d) => {
+          seen.push(`${n}:${String(d).split(' ')[1]}`);
+          // the first socket answers once, then drops the next request unanswered (closed while idle, as it were)
+          if (n === 1 && served++ > 0) return socket.destroy();
+          if (String(d).startsWith('POST /drop-all')) return socket.destroy();
+          socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+        });
+      }),
+    );
+    const c = client();
+    expect(await c.post(`http://127.0.0.1:${port}/a`, {}, '{}', 5_000)).toMatchObject({ ok: true });
+    expect(await c.post(`http://127.0.0.1:${port}/b`, {}, '{}', 5_000)).toMatchObject({ ok: true });
+    expect(seen).toEqual(['1:/a', '1:/b', '2:/b']);
+    // a receiver that takes requests and hangs up on every one: the resend fails too, and is the last
+    const r = await c.post(`http://127.0.0.1:${port}/drop-all`, {}, '{}', 5_000);
+    expect(r).toMatchObject({ ok: false, retry: true });
+    expect(seen.filter((x) => x.endsWith('/drop-all'))).toHaveLength(2);
+  });
+
   it('queues requests beyond maxSockets and answers every one', async () => {
     const peers = new Set<number>();
     let concurrent = 0;
