@@ -7,6 +7,7 @@ import type { HttpClient } from './http-client.ts';
 import type { NotificationPayload, SendResult } from './define.ts';
 import { nextDelayMs, withinBudget } from './backoff.ts';
 import { chunks, COLUMNS, model, type Sql } from '../sql.ts';
+import type { Lease } from './outbox.ts';
 
 /**
  * The durable outbox dispatcher. Rows are written in the transaction that
@@ -310,7 +311,7 @@ export function createDispatcher(deps: DispatcherDeps) {
      * process dies first, the rows come back when the lease expires (or at once on
      * a SQLite restart), like any claimed row.
      */
-    lease(now: Date): { claimedBy: string; leaseUntil: Date } | null {
+    lease(now: Date): Lease | null {
       if (stopped || handedCount >= handoffLimit) return null;
       return { claimedBy: self, leaseUntil: new Date(now.getTime() + leaseMs) };
     },

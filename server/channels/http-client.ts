@@ -173,8 +173,7 @@ export function createHttpClient(allow: AllowList, opts: HttpClientOptions = {})
     conn.exchange = null;
     conn.parser = null;
     const { pool } = conn;
-    let next = pool.queue.shift();
-    while (next?.settled) next = pool.queue.shift();
+    const next = nextQueued(pool);
     if (next) return assign(conn, next);
     conn.socket.unref();
     conn.idleTimer = setTimeout(() => conn.socket.destroy(), IDLE_MS);
@@ -208,6 +207,13 @@ export function createHttpClient(allow: AllowList, opts: HttpClientOptions = {})
     else assign(conn, x);
   }
 
+  /** nextQueued takes the next waiting exchange that has not timed out meanwhile. */
+  function nextQueued(pool: Pool): Exchange | undefined {
+    let next = pool.queue.shift();
+    while (next?.settled) next = pool.queue.shift();
+    return next;
+  }
+
   /** dispatchFresh sends an exchange on a new socket (or queues it for the next one). */
   function dispatchFresh(pool: Pool, x: Exchange) {
     if (pool.open < maxSockets) void connect(pool, x);
@@ -216,8 +222,7 @@ export function createHttpClient(allow: AllowList, opts: HttpClientOptions = {})
 
   /** pump opens a socket for a queued exchange when a socket went away. */
   function pump(pool: Pool) {
-    let next = pool.queue.shift();
-    while (next?.settled) next = pool.queue.shift();
+    const next = nextQueued(pool);
     if (next) dispatch(pool, next);
   }
 

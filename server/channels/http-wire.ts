@@ -68,12 +68,8 @@ export class ResponseParser {
     while (at < buf.length && this.mode !== 'done') {
       switch (this.mode) {
         case 'head': {
-          const end = buf.indexOf('\r\n\r\n', at, 'latin1');
-          if (end < 0) {
-            if (buf.length - at > MAX_HEAD_BYTES) throw new Error('response head too large');
-            this.pending = buf.subarray(at);
-            return false;
-          }
+          const end = this.until(buf, at, '\r\n\r\n', 'response head');
+          if (end < 0) return false;
           const head = parseHead(buf.toString('latin1', at, end));
           at = end + 4;
           if (head.status < 200) continue; // 100 Continue, 103 Early Hints: the real answer follows
@@ -97,12 +93,8 @@ export class ResponseParser {
         case 'chunk-size':
         case 'chunk-end':
         case 'trailers': {
-          const eol = buf.indexOf('\r\n', at, 'latin1');
-          if (eol < 0) {
-            if (buf.length - at > MAX_HEAD_BYTES) throw new Error('chunk framing line too long');
-            this.pending = buf.subarray(at);
-            return false;
-          }
+          const eol = this.until(buf, at, '\r\n', 'chunk framing line');
+          if (eol < 0) return false;
           const line = buf.toString('latin1', at, eol);
           at = eol + 2;
           if (this.mode === 'chunk-end') {
@@ -138,6 +130,18 @@ export class ResponseParser {
   end(): boolean {
     if (this.mode === 'close') this.mode = 'done';
     return this.mode === 'done';
+  }
+
+  /**
+   * until finds `delimiter` from `at`; when it has not arrived yet, keeps the rest
+   * for the next chunk (up to MAX_HEAD_BYTES: `what` is then too large) and answers -1.
+   */
+  private until(buf: Buffer, at: number, delimiter: string, what: string): number {
+    const found = buf.indexOf(delimiter, at, 'latin1');
+    if (found >= 0) return found;
+    if (buf.length - at > MAX_HEAD_BYTES) throw new Error(`${what} too large`);
+    this.pending = buf.subarray(at);
+    return -1;
   }
 
   private startBody(head: ResponseHead) {

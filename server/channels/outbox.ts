@@ -5,6 +5,12 @@ import type { NotificationPayload } from './define.ts';
 import type { AlertEvent } from '../alerts/alerts.ts';
 import { COLUMNS, type Sql } from '../sql.ts';
 
+/** The claim written on new outbox rows that this process sends from memory (the dispatcher's lease/handoff). */
+export interface Lease {
+  claimedBy: string;
+  leaseUntil: Date;
+}
+
 /** alertPayload is what every channel renders for one alert event. */
 export function alertPayload(alert: Alert, hostName: string, event: NotificationPayload['event'], baseUrl: string): NotificationPayload {
   return {
@@ -33,7 +39,7 @@ export async function enqueueAlertNotifications(
   items: Array<{ alert: Alert; event: AlertEvent }>,
   now: Date,
   baseUrl: string,
-  lease: { claimedBy: string; leaseUntil: Date } | null = null,
+  lease: Lease | null = null,
 ): Promise<OutboxItem[]> {
   if (items.length === 0) return [];
   // Sql statements, not Prisma calls: this runs in every engine batch (and inside Sql.transaction).
