@@ -13,6 +13,7 @@
  * BENCH_SERVER_ENV ("NAME=value,NAME=value") environment variables. BENCH_TIMELINE=1 prints,
  * every 50 ms of round 1, how many reports are committed and webhooks arrived (is delivery
  * overlapping ingest?). BENCH_SERVER_LOG=file writes the first server's last log lines there.
+ * BENCH_KEEP=1 keeps the (first) server's data directory and prints where it is.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -218,7 +219,8 @@ async function main() {
   await Promise.all(servers.map((s) => s.stop()));
   await sink.close();
   await pg?.drop();
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  if (process.env.BENCH_KEEP) console.error(`kept the database in ${dataDir}`);
+  else fs.rmSync(dataDir, { recursive: true, force: true });
   console.error(`instances=${INSTANCES} hosts=${HOSTS} open alerts=${touched.alerts.totalCount}`);
   console.log(
     JSON.stringify({
