@@ -27,6 +27,15 @@ export function badInput(fields: FieldError[], message?: string): GraphQLError {
   return new GraphQLError(summary, { extensions: { code: 'BAD_USER_INPUT', fields } });
 }
 
+/**
+ * alreadyExists: a unique name (or pairing) is taken. CONFLICT, as the input
+ * clashes with what is stored; it still names the field like BAD_USER_INPUT.
+ */
+export function alreadyExists(path: string, message: string): GraphQLError {
+  const fields: FieldError[] = [{ path, message }];
+  return new GraphQLError(`${path}: ${message}`, { extensions: { code: 'CONFLICT', fields } });
+}
+
 /** isUniqueViolation tells a Prisma unique-constraint error (P2002) apart. */
 export function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: string }).code === 'P2002';

@@ -2,7 +2,7 @@ import type { Db } from '../db.ts';
 import type { Clock } from '../clock.ts';
 import { newId } from '../ids.ts';
 import { recordAudit, type Actor } from '../audit/audit.ts';
-import { badInput, decryptionFailed, isUniqueViolation, notFound, type FieldError } from '../errors.ts';
+import { alreadyExists, badInput, decryptionFailed, isUniqueViolation, notFound, type FieldError } from '../errors.ts';
 import { fieldErrors } from '../validation.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { targetProblem, type AllowList } from '../security/ssrf.ts';
@@ -109,7 +109,7 @@ export function createChannels(deps: ChannelsDeps) {
   }
 
   function nameTaken(name: string) {
-    return badInput([{ path: 'name', message: `a channel named "${name}" already exists` }]);
+    return alreadyExists('name', `a channel named "${name}" already exists`);
   }
 
   return {

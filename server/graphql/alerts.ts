@@ -1,6 +1,6 @@
 import { filter, pipe } from 'graphql-yoga';
 import { builder } from './builder.ts';
-import { AlertStatusEnum, PAGE, SeverityEnum, lower, textContains, upper } from './common.ts';
+import { AlertStatusEnum, PAGE, pageQuery, SeverityEnum, lower, textContains, upper } from './common.ts';
 import { actorOf, requireRole, requireViewer } from '../users/roles.ts';
 import type { AlertChange } from '../pubsub.ts';
 import type { GraphQLContext } from './context.ts';
@@ -85,7 +85,7 @@ builder.queryFields((t) => ({
       args: { filter: t.arg({ type: AlertFilter }) },
       resolve: (query, _root, args, ctx) => {
         requireViewer(ctx.viewer);
-        return ctx.services.db.alert.findMany({ ...query, where: alertWhere(ctx, args.filter), orderBy: [{ statusRank: 'asc' }, { createdAt: 'desc' }, { id: 'desc' }] });
+        return ctx.services.db.alert.findMany({ ...pageQuery(query, args), where: alertWhere(ctx, args.filter), orderBy: [{ statusRank: 'asc' }, { createdAt: 'desc' }, { id: 'desc' }] });
       },
       totalCount: (_p, args, ctx) => (requireViewer(ctx.viewer), ctx.services.db.alert.count({ where: alertWhere(ctx, args.filter) })),
     },

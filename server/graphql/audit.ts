@@ -1,5 +1,5 @@
 import { builder } from './builder.ts';
-import { PAGE } from './common.ts';
+import { PAGE, pageQuery } from './common.ts';
 import { requireViewer } from '../users/roles.ts';
 
 /** The audit log: who did what, newest first. */
@@ -28,7 +28,7 @@ builder.queryFields((t) => ({
       args: { targetId: t.arg.id(), action: t.arg.string() },
       resolve: (query, _root, args, ctx) => {
         requireViewer(ctx.viewer);
-        return ctx.services.db.auditEntry.findMany({ ...query, where: auditWhere(args), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+        return ctx.services.db.auditEntry.findMany({ ...pageQuery(query, args), where: auditWhere(args), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
       },
       totalCount: (_p, args, ctx) => (requireViewer(ctx.viewer), ctx.services.db.auditEntry.count({ where: auditWhere(args) })),
     },

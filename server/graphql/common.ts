@@ -4,6 +4,7 @@ import { builder } from './builder.ts';
 import { ROLES } from '../users/roles.ts';
 import { JOB_KINDS } from '../schedules/schedules.ts';
 import type { Services } from '../services.ts';
+import { badInput } from '../errors.ts';
 
 /** Shared enums and input helpers. GraphQL enums are UPPER_CASE; storage is lower-case. */
 export const upper = (s: string) => s.toUpperCase().replace(/-/g, '_');
@@ -44,3 +45,15 @@ export function textContains(services: Services, term: string) {
 }
 
 export const PAGE = { defaultSize: 50, maxSize: 500 };
+
+/**
+ * pageQuery passes a connection's query on, refusing a cursor that decodes to
+ * something other than a row id (a cursor made by hand, of another shape): the
+ * database would fail on it, an unexplained internal error for bad input.
+ */
+export function pageQuery<Q extends { cursor?: Record<string, unknown> }>(query: Q, args: { before?: string | null }): Q {
+  if (query.cursor && Object.values(query.cursor).some((v) => typeof v !== 'string')) {
+    throw badInput([{ path: args.before ? 'before' : 'after', message: 'not a cursor this list handed out' }]);
+  }
+  return query;
+}

@@ -1,5 +1,5 @@
 import { builder } from './builder.ts';
-import { PAGE } from './common.ts';
+import { PAGE, pageQuery } from './common.ts';
 import { requireViewer } from '../users/roles.ts';
 
 /** The notification log: one row per delivery attempt. */
@@ -37,7 +37,7 @@ builder.queryFields((t) => ({
       args: { channelId: t.arg.id(), alertId: t.arg.id(), triggerId: t.arg.id() },
       resolve: (query, _root, args, ctx) => {
         requireViewer(ctx.viewer);
-        return ctx.services.db.delivery.findMany({ ...query, where: deliveryWhere(args), orderBy: [{ firedAt: 'desc' }, { id: 'desc' }] });
+        return ctx.services.db.delivery.findMany({ ...pageQuery(query, args), where: deliveryWhere(args), orderBy: [{ firedAt: 'desc' }, { id: 'desc' }] });
       },
       totalCount: (_p, args, ctx) => (requireViewer(ctx.viewer), ctx.services.db.delivery.count({ where: deliveryWhere(args) })),
     },

@@ -1,6 +1,6 @@
 import { filter, pipe } from 'graphql-yoga';
 import { builder } from './builder.ts';
-import { PAGE, SeverityEnum, lower, textContains, upper } from './common.ts';
+import { PAGE, pageQuery, SeverityEnum, lower, textContains, upper } from './common.ts';
 import { HostRef } from './hosts.ts';
 import { requireViewer } from '../users/roles.ts';
 import type { Event } from '../../prisma/generated/sqlite/client.ts';
@@ -78,7 +78,7 @@ builder.queryFields((t) => ({
       args: { filter: t.arg({ type: EventFilter }) },
       resolve: (query, _root, args, ctx) => {
         requireViewer(ctx.viewer);
-        return ctx.services.db.event.findMany({ ...query, where: eventWhere(ctx, args.filter), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+        return ctx.services.db.event.findMany({ ...pageQuery(query, args), where: eventWhere(ctx, args.filter), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
       },
       totalCount: (_p, args, ctx) => (requireViewer(ctx.viewer), ctx.services.db.event.count({ where: eventWhere(ctx, args.filter) })),
     },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { builder } from './builder.ts';
-import { PAGE, SortDirectionEnum, nameField, noNulls, tagList, textContains } from './common.ts';
+import { PAGE, pageQuery, SortDirectionEnum, nameField, noNulls, tagList, textContains } from './common.ts';
 import { parseInput } from '../validation.ts';
 import { actorOf, requireRole, requireViewer } from '../users/roles.ts';
 import { displayStatus, parseJsonList, statusWhere, type HostDisplayStatus } from '../hosts/status.ts';
@@ -108,7 +108,7 @@ builder.queryFields((t) => ({
         requireViewer(ctx.viewer);
         const dir = args.orderBy?.direction === 'DESC' ? 'desc' : 'asc';
         const column = ORDER_COLUMN[args.orderBy?.field ?? 'NAME'];
-        return ctx.services.db.host.findMany({ ...query, where: hostWhere(ctx, args.filter), orderBy: [{ [column]: dir }, { id: 'asc' }] });
+        return ctx.services.db.host.findMany({ ...pageQuery(query, args), where: hostWhere(ctx, args.filter), orderBy: [{ [column]: dir }, { id: 'asc' }] });
       },
       totalCount: (_parent, args, ctx) => (requireViewer(ctx.viewer), ctx.services.db.host.count({ where: hostWhere(ctx, args.filter) })),
     },

@@ -1,5 +1,5 @@
 import { builder } from './builder.ts';
-import { JobKindEnum, JobStatusEnum, LogStreamEnum, PAGE, lower, upper } from './common.ts';
+import { JobKindEnum, JobStatusEnum, LogStreamEnum, PAGE, pageQuery, lower, upper } from './common.ts';
 import { z } from 'zod';
 import { filter, pipe } from 'graphql-yoga';
 import { actorOf, requireRole, requireViewer } from '../users/roles.ts';
@@ -86,7 +86,7 @@ builder.queryFields((t) => ({
       args: { filter: t.arg({ type: JobFilter }) },
       resolve: (query, _root, args, ctx) => {
         requireViewer(ctx.viewer);
-        return ctx.services.db.job.findMany({ ...query, where: jobWhere(args.filter), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+        return ctx.services.db.job.findMany({ ...pageQuery(query, args), where: jobWhere(args.filter), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
       },
       totalCount: (_p, args, ctx) => (requireViewer(ctx.viewer), ctx.services.db.job.count({ where: jobWhere(args.filter) })),
     },

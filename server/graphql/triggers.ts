@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { builder } from './builder.ts';
 import { SeverityEnum, lower, noNulls, upper } from './common.ts';
-import { actorOf, requireRole } from '../users/roles.ts';
+import { actorOf, requireRole, requireViewer } from '../users/roles.ts';
 import { parseInput } from '../validation.ts';
 import { SECRET_PLACEHOLDER } from '../channels/index.ts';
 import { SecretBoxError } from '../security/secret-box.ts';
@@ -9,7 +9,7 @@ import { parseList } from '../triggers/matcher.ts';
 import { TriggerCreateSchema, TriggerUpdateSchema } from '../triggers/validation.ts';
 import type { GraphQLContext } from './context.ts';
 
-/** Event triggers: admin-only CRUD, the secret never returned, a test send that returns its delivery. */
+/** Event triggers: read by every signed-in role, changed by admins; the secret never returned; a test send that returns its delivery. */
 const secretNote = `reads back as "${SECRET_PLACEHOLDER}" when set; send it back (or omit it) to keep the stored value, "" to clear it. A "whsec_<base64>" secret is used as Standard Webhooks specifies, any other as its UTF-8 bytes`;
 
 builder.prismaObject('EventTrigger', {
@@ -81,7 +81,7 @@ builder.queryFields((t) => ({
   eventTriggers: t.prismaField({
     type: ['EventTrigger'],
     resolve: (query, _root, _args, ctx) => {
-      admin(ctx);
+      requireViewer(ctx.viewer);
       return ctx.services.db.eventTrigger.findMany({ ...query, orderBy: { name: 'asc' } });
     },
   }),
@@ -90,7 +90,7 @@ builder.queryFields((t) => ({
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) => {
-      admin(ctx);
+      requireViewer(ctx.viewer);
       return ctx.services.db.eventTrigger.findUnique({ ...query, where: { id: String(args.id) } });
     },
   }),

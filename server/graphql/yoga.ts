@@ -7,6 +7,7 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { schema } from './schema.ts';
+import { useErrorCodes } from './error-codes.ts';
 import type { GraphQLContext, CookieToSet } from './context.ts';
 import type { Services } from '../services.ts';
 import type { Viewer } from '../users/roles.ts';
@@ -67,7 +68,7 @@ export function createGraphQLServer(services: Services): GraphQLServer {
       warn: (...args) => services.log.warn(String(args[0])),
       error: (...args) => services.log.error('graphql error', { error: args[0] instanceof Error ? args[0] : String(args[0]) }),
     },
-    plugins: [EnvelopArmorPlugin(ARMOR), useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'x-vigil-csrf'] }), cookiePlugin(jar, secure)],
+    plugins: [useErrorCodes(), EnvelopArmorPlugin(ARMOR), useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'x-vigil-csrf'] }), cookiePlugin(jar, secure)],
     context: async (initial): Promise<GraphQLContext> => {
       const cookies: CookieToSet[] = [];
       const request = (initial as { request?: Request }).request;

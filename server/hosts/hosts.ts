@@ -6,7 +6,7 @@ import type { AgentLink } from '../agents/link.ts';
 import { newId } from '../ids.ts';
 import { hashToken, newToken } from '../security/tokens.ts';
 import { recordAudit, type Actor } from '../audit/audit.ts';
-import { badInput, isUniqueViolation, notFound } from '../errors.ts';
+import { alreadyExists, badInput, isUniqueViolation, notFound } from '../errors.ts';
 import type { Host } from '../../prisma/generated/sqlite/client.ts';
 
 /** Hosts: enrollment, settings, agent tokens. */
@@ -33,7 +33,7 @@ export interface UpdateHostInput {
 }
 
 function nameTaken(name: string) {
-  return badInput([{ path: 'name', message: `a host named "${name}" already exists` }]);
+  return alreadyExists('name', `a host named "${name}" already exists`);
 }
 
 export function createHosts(deps: HostsDeps) {

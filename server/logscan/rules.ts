@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { VigilPubSub } from '../pubsub.ts';
 import { newId } from '../ids.ts';
 import { recordAudit, type Actor } from '../audit/audit.ts';
-import { badInput, isUniqueViolation, notFound } from '../errors.ts';
+import { alreadyExists, badInput, isUniqueViolation, notFound } from '../errors.ts';
 import type { LogScanRule } from '../../prisma/generated/sqlite/client.ts';
 import { effectiveRows } from './snapshot.ts';
 import type { LogScanner } from './scanner.ts';
@@ -79,7 +79,7 @@ export function createLogScanRules(deps: LogScanRulesDeps) {
         await changed(now);
         return row;
       } catch (err) {
-        if (isUniqueViolation(err)) throw badInput([{ path: 'overridesRuleId', message: 'this host already overrides that rule; update the existing override instead' }]);
+        if (isUniqueViolation(err)) throw alreadyExists('overridesRuleId', 'this host already overrides that rule; update the existing override instead');
         throw err;
       }
     },

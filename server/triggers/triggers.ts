@@ -8,7 +8,7 @@ import { createHttpClient, type HttpClient } from '../channels/http-client.ts';
 import { SECRET_PLACEHOLDER } from '../channels/index.ts';
 import { newId } from '../ids.ts';
 import { recordAudit, type Actor } from '../audit/audit.ts';
-import { badInput, isUniqueViolation, notFound } from '../errors.ts';
+import { alreadyExists, badInput, isUniqueViolation, notFound } from '../errors.ts';
 import type { SendContext } from '../channels/define.ts';
 import type { Delivery, EventTrigger, OutboxItem } from '../../prisma/generated/sqlite/client.ts';
 import type { EventLog } from './event-log.ts';
@@ -56,7 +56,7 @@ export function createTriggers(deps: TriggersDeps) {
     deps.pubsub.publish('triggersChanged', { at: now.toISOString() });
   }
 
-  const nameTaken = (name: string) => badInput([{ path: 'name', message: `a trigger named "${name}" already exists` }]);
+  const nameTaken = (name: string) => alreadyExists('name', `a trigger named "${name}" already exists`);
 
   return {
     load,

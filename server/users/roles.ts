@@ -19,6 +19,11 @@ export function roleAtLeast(role: Role, needed: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(needed);
 }
 
+/** weakerRole is the lower of two roles (a token never outranks its owner as the owner is now). */
+export function weakerRole(a: Role, b: Role): Role {
+  return ROLES.indexOf(a) <= ROLES.indexOf(b) ? a : b;
+}
+
 /** requireViewer returns the signed-in viewer or throws UNAUTHENTICATED. */
 export function requireViewer(viewer: Viewer | null | undefined): Viewer {
   if (!viewer) throw unauthenticated();

@@ -5,8 +5,8 @@ import { newId } from '../ids.ts';
 import { generatePassword, hashPassword, verifyPassword } from '../security/passwords.ts';
 import { hashToken, newToken } from '../security/tokens.ts';
 import { recordAudit, type Actor } from '../audit/audit.ts';
-import { conflict, notFound, unauthenticated, isUniqueViolation, badInput } from '../errors.ts';
-import type { Role, Viewer } from './roles.ts';
+import { alreadyExists, conflict, notFound, unauthenticated, isUniqueViolation, badInput } from '../errors.ts';
+import { weakerRole, type Role, type Viewer } from './roles.ts';
 
 /** Users, browser sessions and API tokens. */
 export interface UsersDeps {
@@ -57,7 +57,8 @@ export function createUsers(deps: UsersDeps) {
     if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
       await db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: now } }).catch(() => undefined);
     }
-    return { userId: row.userId, username: row.user.username, role: row.role as Role, via: 'token', tokenId: row.id };
+    // the token's role, capped by its owner's current role (a demoted admin's tokens are demoted with them)
+    return { userId: row.userId, username: row.user.username, role: weakerRole(row.role as Role, row.user.role as Role), via: 'token', tokenId: row.id };
   }
 
   return {
@@ -103,7 +104,7 @@ export function createUsers(deps: UsersDeps) {
           return user;
         });
       } catch (err) {
-        if (isUniqueViolation(err)) throw badInput([{ path: 'username', message: `username "${input.username}" is taken` }]);
+        if (isUniqueViolation(err)) throw alreadyExists('username', `username "${input.username}" is taken`);
         throw err;
       }
     },

@@ -81,6 +81,33 @@ describe(`foundation on ${TEST_PROVIDER}`, () => {
     expect(opEnroll.data?.enrollHost.host.name).toBe('operator-host');
   });
 
+  it("caps an API token's role by its owner's current role", async () => {
+    const created = await gqlOk(server.url, 'mutation { createUser(username:"lead", password:"lead-password-123", role:ADMIN){ id } }', {}, { cookie: admin });
+    const lead = await login(server.url, 'lead', 'lead-password-123');
+    const token = (await gqlOk(server.url, 'mutation { createApiToken(name:"lead-script", role:ADMIN){ token } }', {}, { cookie: lead })).createApiToken.token as string;
+    const asAdmin = await gql(server.url, CREATE_CHANNEL, { i: { name: 'lead-channel', ntfy: { topic: 'lead' } } }, { token });
+    expect(asAdmin.errors).toBeUndefined();
+    await gqlOk(server.url, 'mutation($id:ID!){ updateUser(id:$id, role:VIEWER){ role } }', { id: created.createUser.id }, { cookie: admin });
+    const demoted = await gql(server.url, CREATE_CHANNEL, { i: { name: 'lead-channel-2', ntfy: { topic: 'lead' } } }, { token });
+    expect(errorCode(demoted)).toBe('FORBIDDEN');
+    const reads = await gql(server.url, '{ me { username role } }', {}, { token });
+    expect(reads.data?.me).toEqual({ username: 'lead', role: 'VIEWER' });
+  });
+
+  it('answers CONFLICT naming the field when a unique name is taken', async () => {
+    await gqlOk(server.url, ENROLL, { i: { name: 'twin-host' } }, { cookie: admin });
+    const host = await gql(server.url, ENROLL, { i: { name: 'twin-host' } }, { cookie: admin });
+    expect(errorCode(host)).toBe('CONFLICT');
+    expect(fieldPaths(host)).toEqual(['name']);
+    await gqlOk(server.url, CREATE_CHANNEL, { i: { name: 'twin-channel', ntfy: { topic: 'x' } } }, { cookie: admin });
+    const channel = await gql(server.url, CREATE_CHANNEL, { i: { name: 'twin-channel', ntfy: { topic: 'y' } } }, { cookie: admin });
+    expect(errorCode(channel)).toBe('CONFLICT');
+    expect(fieldPaths(channel)).toEqual(['name']);
+    const user = await gql(server.url, 'mutation { createUser(username:"admin", password:"another-password-1", role:VIEWER){ id } }', {}, { cookie: admin });
+    expect(errorCode(user)).toBe('CONFLICT');
+    expect(fieldPaths(user)).toEqual(['username']);
+  });
+
   it('answers NOT_FOUND for unknown ids', async () => {
     for (const [q, v] of [
       ['mutation($id:ID!){ acknowledgeAlert(id:$id){ id } }', { id: 'nope' }],

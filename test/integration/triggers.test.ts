@@ -47,12 +47,21 @@ async function ok(query: string, variables: Record<string, unknown> = {}) {
 const bodiesFor = (triggerId: string) => receiver.received.map((r) => JSON.parse(r.body)).filter((b) => b.data.trigger.id === triggerId);
 
 describe(`event triggers on ${TEST_PROVIDER}`, () => {
-  it('keeps trigger CRUD and reads to admins', async () => {
+  it('keeps trigger changes to admins; every signed-in role reads them, secret redacted', async () => {
     const operator = await tokenFor(server.url, 'OPERATOR', admin);
     const viewer = await tokenFor(server.url, 'VIEWER', admin);
     expect(errorCode(await call(CREATE, { i: { name: 'op', url: receiver.url } }, { token: operator }))).toBe('FORBIDDEN');
-    expect(errorCode(await call('{ eventTriggers { id } }', {}, { token: viewer }))).toBe('FORBIDDEN');
+    const created = await ok(CREATE, { i: { name: 'readable', url: receiver.url, secret: 'a-secret-of-24-characters' } });
+    const id = created.createEventTrigger.id;
+    for (const token of [viewer, operator]) {
+      const r = await call('query($id:ID!){ eventTriggers { id name secret secretSet } eventTrigger(id:$id) { name secret } }', { id }, { token });
+      expect(r.errors).toBeUndefined();
+      expect(r.data.eventTriggers).toContainEqual({ id, name: 'readable', secret: '********', secretSet: true });
+      expect(r.data.eventTrigger).toEqual({ name: 'readable', secret: '********' });
+    }
+    expect(errorCode(await call('mutation($id:ID!){ deleteEventTrigger(id:$id) }', { id }, { token: viewer }))).toBe('FORBIDDEN');
     expect(errorCode(await call('{ eventTriggers { id } }', {}, {}))).toBe('UNAUTHENTICATED');
+    await ok('mutation($id:ID!){ deleteEventTrigger(id:$id) }', { id });
   });
 
   it('refuses a loopback or link-local target that is not allow-listed, on the url field', async () => {

@@ -62,7 +62,7 @@ describe.each(PROVIDERS)('log-scan rules on %s', (provider) => {
     expect(await fieldsOf(create({ name: 'o', pattern: 'x', hostId: hostA, overridesRuleId: 'nope' }))).toMatchObject({ fields: [{ path: 'overridesRuleId' }] });
     expect(await fieldsOf(create({ name: 'o', pattern: 'x', hostId: hostB, overridesRuleId: hostRule.id }))).toMatchObject({ fields: [{ path: 'overridesRuleId', message: expect.stringMatching(/only a global rule/) }] });
     await create({ name: 'o', pattern: 'x', hostId: hostA, overridesRuleId: global.id });
-    expect(await fieldsOf(create({ name: 'o2', pattern: 'y', hostId: hostA, overridesRuleId: global.id }))).toMatchObject({ fields: [{ path: 'overridesRuleId', message: expect.stringMatching(/already overrides/) }] });
+    expect(await fieldsOf(create({ name: 'o2', pattern: 'y', hostId: hostA, overridesRuleId: global.id }))).toMatchObject({ code: 'CONFLICT', fields: [{ path: 'overridesRuleId', message: expect.stringMatching(/already overrides/) }] });
     expect(RuleCreateSchema.safeParse({ name: 'o', pattern: 'x', severity: 'info', overridesRuleId: global.id }).error!.issues[0]!.path).toEqual(['overridesRuleId']);
   });
 

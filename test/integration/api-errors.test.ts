@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, testDatabase, TEST_PROVIDER, type ServerHandle, type TestDatabase } from '../helpers/server.ts';
+import { errorCode, fieldPaths, gql, login } from '../helpers/gql.ts';
+
+/**
+ * Bad input that GraphQL itself rejects (coercion of variables, values written in
+ * the query, connection arguments) answers in the API's vocabulary, as our own
+ * validation does: BAD_USER_INPUT naming the field - never a bare message or an
+ * internal error.
+ */
+let db: TestDatabase;
+let server: ServerHandle;
+let admin: string;
+
+beforeAll(async () => {
+  db = await testDatabase();
+  server = await startServer({ env: db.env });
+  admin = await login(server.url);
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await db?.dispose();
+});
+
+const CREATE_CHANNEL = 'mutation($i:ChannelInput!){ createChannel(input:$i){ id } }';
+const ask = (query: string, variables: Record<string, unknown> = {}) => gql(server.url, query, variables, { cookie: admin });
+
+describe(`GraphQL input errors on ${TEST_PROVIDER}`, () => {
+  it('names the field of a variable that does not fit its type', async () => {
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      [CREATE_CHANNEL, { i: { name: 'e1', smtp: { host: 'mail.example.com', port: 25, encryption: 'starttls', from: 'a@example.com', to: 'b@example.com' } } }, 'smtp.encryption'],
+      [CREATE_CHANNEL, { i: { name: 'e2', webhook: {} } }, 'webhook.url'],
+      [CREATE_CHANNEL, { i: { name: 'e3', webhook: { url: 'https://hooks.example.com/x', colour: 'red' } } }, 'webhook.colour'],
+      [CREATE_CHANNEL, {}, 'input'],
+      ['query($f:Int){ hosts(first:$f){ totalCount } }', { f: '25' }, 'first'],
+    ];
+    for (const [query, variables, path] of cases) {
+      const r = await ask(query, variables);
+      expect(errorCode(r), path).toBe('BAD_USER_INPUT');
+      expect(fieldPaths(r), path).toEqual([path]);
+    }
+    expect((await ask('{ channels { name } }')).data.channels.map((c: { name: string }) => c.name)).not.toContain('e2');
+  });
+
+  it('names the field of a value written in the query that does not fit', async () => {
+    const cases: Array<[string, string]> = [
+      ['mutation { createChannel(input:{ name:"e4", webhook:{} }){ id } }', 'webhook.url'],
+      ['mutation { createUser(username:"e5", password:"password-12345", role:SUPERUSER){ id } }', 'role'],
+      ['mutation { deleteChannel(id:"x") }', 'confirmName'],
+      ['{ hosts(first:"25"){ totalCount } }', 'first'],
+    ];
+    for (const [query, path] of cases) {
+      const r = await ask(query);
+      expect(errorCode(r), query).toBe('BAD_USER_INPUT');
+      expect(fieldPaths(r), query).toEqual([path]);
+    }
+  });
+
+  it('refuses bad connection arguments and cursors as input, not as internal errors', async () => {
+    const negative = await ask('{ hosts(first:-1){ totalCount } }');
+    expect(errorCode(negative)).toBe('BAD_USER_INPUT');
+    expect(fieldPaths(negative)).toEqual(['first']);
+    const foreignShape = Buffer.from('GPC:N:1').toString('base64');
+    for (const list of ['hosts', 'alerts', 'jobs', 'events', 'deliveries', 'auditLog']) {
+      for (const cursor of ['garbage', foreignShape]) {
+        const r = await ask(`query($c:String){ ${list}(after:$c){ edges { cursor } } }`, { c: cursor });
+        expect(errorCode(r), `${list} ${cursor}`).toBe('BAD_USER_INPUT');
+        expect(fieldPaths(r), `${list} ${cursor}`).toEqual(['after']);
+      }
+    }
+  });
+
+  it('keeps query-shape mistakes apart from input mistakes', async () => {
+    expect(errorCode(await ask('{ hosts { nope } }'))).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(errorCode(await ask('{ hosts( }'))).toBe('GRAPHQL_PARSE_FAILED');
+  });
+});
