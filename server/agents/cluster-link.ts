@@ -56,7 +56,7 @@ export async function createClusterLink(deps: { redisUrl: string; instanceId: st
       case 'connected':
         if (session && !(m.instance === instanceId && session.id === m.conn)) {
           session.replaced = true;
-          session.close(4000, 'replaced by a newer connection');
+          session.close(4000, 'replaced');
         }
         return;
       case 'disconnect':

@@ -89,7 +89,7 @@ export function createAgentEndpoint(opts: EndpointOptions) {
   function onConnection(ws: WebSocket, hostId: string, remote: string) {
     const session = new AgentSession(hostId, ws, remote, opts.framesPerSecond ?? 100);
     const replaced = registry.add(session);
-    if (replaced) replaced.close(CLOSE.replaced, 'replaced by a newer connection');
+    if (replaced) replaced.close(CLOSE.replaced, 'replaced');
     void opts.cluster?.announce(hostId, session.id).catch((err) => log.warn('announcing the agent socket failed', { hostId, error: err }));
     const helloTimer = setTimeout(() => {
       if (!session.helloDone) session.close(CLOSE.helloTimeout, `no hello within ${opts.helloTimeoutSeconds} s`);
@@ -145,7 +145,8 @@ export function createAgentEndpoint(opts: EndpointOptions) {
     handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer) {
       authenticate(req, db)
         .then((hostId) => {
-          if (!hostId || closing) return reject(socket, 401, 'Unauthorized');
+          if (closing) return reject(socket, 503, 'Service Unavailable');
+          if (!hostId) return reject(socket, 401, 'Unauthorized');
           wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, hostId, req.socket.remoteAddress ?? ''));
         })
         .catch((err) => {

@@ -49,9 +49,13 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         await s.sendText(errorFrame('invalid_message', 'hello: already said hello on this connection', f.id));
         return;
       }
-      s.helloDone = true;
+      // A hello that fails (the database, say) leaves the socket without one: the agent may say it again.
       await presence.hello(s.hostId, { ...f.payload, protocolVersion: f.payload.protocolVersion });
-      await s.sendText(frame('welcome', { hostId: s.hostId, serverTime: clock.now().toISOString(), heartbeatSeconds: deps.heartbeatSeconds }));
+      // welcome is the first frame the socket gets: other work (schedule pushes, jobs) reaches it only once
+      // helloDone is set, and the socket writes in order.
+      const welcomed = s.sendText(frame('welcome', { hostId: s.hostId, serverTime: clock.now().toISOString(), heartbeatSeconds: deps.heartbeatSeconds }));
+      s.helloDone = true;
+      await welcomed;
       await sendScheduleSet(db, s);
       await jobs.flushPending(s.hostId);
     },

@@ -111,12 +111,19 @@ export class SessionRegistry implements AgentLink {
     return [...this.sessions.values()];
   }
 
-  isConnected(hostId: string): boolean {
-    return this.sessions.get(hostId)?.open ?? false;
+  /** ready is the host's session once it said hello (and got its welcome): only then does it take frames. */
+  private ready(hostId: string): AgentSession | undefined {
+    const session = this.sessions.get(hostId);
+    return session?.open && session.helloDone ? session : undefined;
   }
 
+  isConnected(hostId: string): boolean {
+    return this.ready(hostId) !== undefined;
+  }
+
+  /** send writes a frame to the host's socket; false (the caller parks the work) before its hello or without a socket. */
   async send(hostId: string, f: ServerFrame): Promise<boolean> {
-    const session = this.sessions.get(hostId);
+    const session = this.ready(hostId);
     return session ? session.send(f.type, f.payload, f.id) : false;
   }
 

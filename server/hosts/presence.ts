@@ -32,12 +32,16 @@ export interface HelloInfo {
   appliedScheduleVersion?: number;
 }
 
-// lastSeenAt is written at most this often per host; the offline threshold is 90 s.
+// lastSeenAt is written at most this often per host (and at least four times per offline threshold).
 const TOUCH_EVERY_MS = 10_000;
 
 export function createPresence(deps: PresenceDeps) {
   const { db, clock, log, pubsub, events } = deps;
   const lastWrite = new Map<string, number>();
+  // The last frame of each host whose socket is here, to the millisecond: the sweeper asks it before
+  // it believes a lastSeenAt that the throttle let fall behind.
+  const lastFrame = new Map<string, number>();
+  const touchEveryMs = Math.min(TOUCH_EVERY_MS, (deps.offlineAfterSeconds * 1000) / 4);
 
   async function logAgentEvent(host: Host, message: string, now: Date) {
     try {
@@ -51,6 +55,7 @@ export function createPresence(deps: PresenceDeps) {
   async function wentOffline(hosts: Host[], now: Date, why: string) {
     for (const host of hosts) {
       lastWrite.delete(host.id);
+      lastFrame.delete(host.id);
       pubsub.publish('hostChanged', host);
       await logAgentEvent(host, `agent ${host.name} went offline (${why})`, now);
       await deps.engine().onHostChanged(host.id, undefined, now).catch((err) => log.error('engine failed on host offline', { hostId: host.id, error: err }));
@@ -82,6 +87,7 @@ export function createPresence(deps: PresenceDeps) {
         },
       });
       lastWrite.set(hostId, now.getTime());
+      lastFrame.set(hostId, now.getTime());
       pubsub.publish('hostChanged', host);
       await logAgentEvent(host, `agent ${host.name} connected (${info.agentVersion}, ${info.os}/${info.arch})`, now);
       await deps.engine().onHostOnline(hostId, now);
@@ -91,8 +97,9 @@ export function createPresence(deps: PresenceDeps) {
     /** touch records a frame: lastSeenAt (throttled), and back online if the sweeper had marked it offline. */
     async touch(hostId: string): Promise<void> {
       const now = clock.now();
+      lastFrame.set(hostId, now.getTime());
       const last = lastWrite.get(hostId) ?? 0;
-      if (now.getTime() - last < TOUCH_EVERY_MS) return;
+      if (now.getTime() - last < touchEveryMs) return;
       lastWrite.set(hostId, now.getTime());
       const { count } = await db.host.updateMany({ where: { id: hostId, status: 'offline' }, data: { status: 'online', lastSeenAt: now, offlineSince: null } });
       if (count > 0) {
@@ -107,6 +114,7 @@ export function createPresence(deps: PresenceDeps) {
     /** disconnected marks the host offline at once when its socket closes. */
     async disconnected(hostId: string, reason: string): Promise<void> {
       const now = clock.now();
+      lastFrame.delete(hostId);
       const { count } = await db.host.updateMany({ where: { id: hostId, status: 'online' }, data: { status: 'offline', offlineSince: now } });
       if (count === 0) return;
       const host = await db.host.findUnique({ where: { id: hostId } });
@@ -119,6 +127,13 @@ export function createPresence(deps: PresenceDeps) {
       const stale = await db.host.findMany({ where: { status: 'online', lastSeenAt: { lt: cutoff } }, select: { id: true } });
       const flipped: Host[] = [];
       for (const { id } of stale) {
+        // a frame arrived here after the stored lastSeenAt (the write was throttled): not silent
+        const heard = lastFrame.get(id);
+        if (heard !== undefined && heard >= cutoff.getTime()) {
+          lastWrite.set(id, heard);
+          await db.host.updateMany({ where: { id, lastSeenAt: { lt: new Date(heard) } }, data: { lastSeenAt: new Date(heard) } });
+          continue;
+        }
         const { count } = await db.host.updateMany({ where: { id, status: 'online', lastSeenAt: { lt: cutoff } }, data: { status: 'offline', offlineSince: now } });
         if (count > 0) flipped.push(await db.host.findUniqueOrThrow({ where: { id } }));
       }

@@ -80,7 +80,7 @@ describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
     const { hostId, agentToken } = await enroll('twice-host');
     const first = await online(agentToken);
     const second = await online(agentToken);
-    expect((await first.waitClosed()).code).toBe(4000);
+    expect(await first.waitClosed()).toEqual({ code: 4000, reason: 'replaced' });
     expect(second.closed).toBeNull();
     expect((await hostQuery(hostId)).status).toBe('ONLINE');
   });
@@ -227,6 +227,34 @@ describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
     const back = await online(agentToken);
     const run = await back.next('command.run');
     expect(run.payload).toMatchObject({ kind: 'check', scheduleId: s.createSchedule.id, jobId: (await jobsOf(hostId)).edges[0].node.id });
+  });
+
+  it('gives a socket no work before its hello: welcome comes first, then schedule.set, then the jobs parked meanwhile', async () => {
+    const { hostId, agentToken } = await enroll('early-socket');
+    const a = await TestAgent.connect(server.url, agentToken);
+    agents.push(a);
+    // connected, no hello yet: a schedule change and a job must not reach this socket
+    await gqlOk(server.url, `mutation { createSchedule(input:{ hostId:"${hostId}", kind:CHECK, cron:"0 3 * * *" }) { id } }`, {}, { token });
+    const job = await gqlOk(server.url, `mutation { runJob(hostId:"${hostId}", kind:CHECK) { id } }`, {}, { token });
+    a.send('hello', { protocolVersion: 1, agentVersion: 'test-agent/1.0', os: 'linux', arch: 'amd64', hostname: 'early' });
+    const run = await a.next('command.run');
+    expect(run.payload).toMatchObject({ jobId: job.runJob.id });
+    expect(a.received.map((f) => f.type)).toEqual(['welcome', 'schedule.set', 'command.run']);
+    expect(a.received[1]!.payload).toMatchObject({ version: 1 });
+  });
+
+  it('keeps a host that keeps talking ONLINE however short the offline threshold', async () => {
+    const { hostId, agentToken } = await enroll('chatty-host');
+    const changes = await subscribe(server.url, token, 'subscription { hostChanged { id status } }');
+    const a = await online(agentToken);
+    // a heartbeat every 400 ms for 4 s: two full thresholds (2 s), several sweeps (1 s)
+    for (let i = 0; i < 10; i++) {
+      a.send('heartbeat', {});
+      await new Promise((r) => setTimeout(r, 400));
+    }
+    expect((await hostQuery(hostId)).status).toBe('ONLINE');
+    expect(changes.events.filter((e: any) => e.hostChanged.id === hostId).map((e: any) => e.hostChanged.status)).not.toContain('OFFLINE');
+    await changes.dispose();
   });
 
   it('queues runJob for an offline host and sends it on the next hello', async () => {

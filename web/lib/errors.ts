@@ -1,7 +1,7 @@
 import type { CombinedError } from '@urql/core';
 
 /**
- * Reading the API's errors for forms: BAD_USER_INPUT carries
+ * Reading the API's errors for forms: BAD_USER_INPUT (and CONFLICT, for a taken name) carries
  * extensions.fields [{ path, message }] with paths such as `name`, `cron`,
  * `webhook.url`; each goes next to its input, everything else on top.
  */
@@ -28,7 +28,7 @@ export function formError(error: CombinedError | null | undefined, known: FieldE
   if (error.networkError) return 'Vigil could not be reached. Check your connection and try again.';
   const e = error.graphQLErrors[0];
   if (!e) return error.message;
-  if (e.extensions?.code === 'BAD_USER_INPUT' && Object.keys(known).length > 0) return 'Some fields need attention.';
+  if ((e.extensions?.code === 'BAD_USER_INPUT' || e.extensions?.code === 'CONFLICT') && Object.keys(known).length > 0) return 'Some fields need attention.';
   if (e.extensions?.code === 'FORBIDDEN') return 'Your role does not allow this.';
   return e.message;
 }
