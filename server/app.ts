@@ -194,7 +194,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     channels,
     events,
     logscan,
-    triggers: createTriggers({ db, clock, box, allow, pubsub, events, baseUrl: config.baseUrl, sql: database.sql }),
+    triggers: createTriggers({ db, clock, box, allow, pubsub, events, baseUrl: config.baseUrl, sql: database.sql, timeoutMs: config.deliveryTimeoutSeconds * 1000 }),
     logscanRules: createLogScanRules({ db, clock, pubsub, scanner: logscan }),
     metrics,
     jobs,

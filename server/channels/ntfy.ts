@@ -3,7 +3,6 @@ import { defineChannel, headerValue, httpUrl, stripCrlf } from './define.ts';
 
 /** ntfy: POST the message to <server>/<topic> with Title, Tags, Click and Priority headers. */
 export const NTFY_PRIORITIES = ['min', 'low', 'default', 'high', 'urgent'] as const;
-const PRIORITY_NUMBER: Record<(typeof NTFY_PRIORITIES)[number], string> = { min: '1', low: '2', default: '3', high: '4', urgent: '5' };
 
 const config = z.object({
   serverUrl: httpUrl.default('https://ntfy.sh'),
@@ -17,10 +16,14 @@ const config = z.object({
   defaultPriority: z.enum(NTFY_PRIORITIES).optional(),
 });
 
-/** ntfyPriority: critical is always urgent (5); otherwise the channel default, else 4 for warning and 3 for info. */
+/**
+ * ntfyPriority: critical is always urgent (5); otherwise the channel's default
+ * priority, sent by its ntfy name ("high"; ntfy takes names and numbers alike),
+ * else 4 for warning and 3 for info.
+ */
 export function ntfyPriority(severity: string, defaultPriority?: (typeof NTFY_PRIORITIES)[number]): string {
   if (severity === 'critical') return '5';
-  if (defaultPriority) return PRIORITY_NUMBER[defaultPriority];
+  if (defaultPriority) return defaultPriority;
   return severity === 'warning' ? '4' : '3';
 }
 

@@ -45,6 +45,22 @@ function cookiePlugin(jar: WeakMap<Request, CookieToSet[]>, secure: boolean): Pl
   };
 }
 
+/**
+ * ownOrigin: a browser page of Vigil's own - the origin of VIGIL_BASE_URL, or the
+ * very host the socket was opened to (a same-origin page when Vigil is reached
+ * by another name or port than the base URL's). A foreign site's page has
+ * neither, so its cookie is never accepted.
+ */
+export function ownOrigin(origin: string | undefined, host: string | undefined, baseOrigin: string): boolean {
+  if (!origin) return false;
+  if (origin === baseOrigin) return true;
+  try {
+    return host !== undefined && new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
 export interface GraphQLServer {
   yoga: YogaServerInstance<ServerContext, GraphQLContext>;
   handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void;
@@ -106,9 +122,8 @@ export function createGraphQLServer(services: Services): GraphQLServer {
         let viewer: Viewer | null = null;
         if (token) viewer = await services.users.resolveViewer({ bearer: token });
         else {
-          const origin = req.headers.origin;
           const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
-          if (cookie && origin === baseOrigin) viewer = await services.users.resolveViewer({ sessionToken: cookie });
+          if (cookie && ownOrigin(req.headers.origin, req.headers.host, baseOrigin)) viewer = await services.users.resolveViewer({ sessionToken: cookie });
         }
         if (!viewer) return false;
         (ctx.extra as { viewer?: Viewer }).viewer = viewer;

@@ -29,6 +29,15 @@ export function parseAllowList(entries: string[]): AllowList {
   return { addresses, hosts };
 }
 
+const HOST_NAME = /^(?=.{1,253}\.?$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+/** allowEntryProblem says why a VIGIL_ALLOW_PRIVATE_TARGETS entry is not an IP, a CIDR or a host name; null when it is one. */
+export function allowEntryProblem(raw: string): string | null {
+  const entry = raw.trim().replace(/^\[|\]$/g, '');
+  if (net.isIP(entry) || isCidr(entry) || (HOST_NAME.test(entry) && !entry.includes('/'))) return null;
+  return `"${raw.trim()}" is not an IP address, a CIDR range (10.0.0.0/8) or a host name`;
+}
+
 function isCidr(value: string): boolean {
   try {
     ipaddr.parseCIDR(value);
@@ -91,34 +100,44 @@ function refusal(name: string, address: string, allow: AllowList): string | null
     : `${name} resolves to ${address}, ${problem}; outbound targets must be public (allow it with VIGIL_ALLOW_PRIVATE_TARGETS)`;
 }
 
+/**
+ * pickAddress: of a name's addresses, the first one it may connect to, or why none may.
+ * Only a checked address is ever connected to, so a name that also resolves to a
+ * private address (localhost: 127.0.0.1 and ::1, with only 127.0.0.1 allowed) is
+ * usable through its acceptable one.
+ */
+export function pickAddress(name: string, addresses: string[], allow: AllowList): { address: string } | { refused: string } {
+  if (allow.hosts.has(name)) return { address: addresses[0]! };
+  let first: string | null = null;
+  for (const address of addresses) {
+    const refused = refusal(name, address, allow);
+    if (!refused) return { address };
+    first ??= refused;
+  }
+  return { refused: first! };
+}
+
 /** targetProblem resolves `host` and returns a sentence explaining why it is refused, or null when allowed. */
 export async function targetProblem(host: string, allow: AllowList, timeoutMs = 2000): Promise<string | null> {
   const name = bareHost(host);
   if (allow.hosts.has(name)) return null;
-  for (const address of await resolveAll(name, timeoutMs)) {
-    const refused = refusal(name, address, allow);
-    if (refused) return refused;
-  }
-  return null;
+  const addresses = await resolveAll(name, timeoutMs);
+  if (addresses.length === 0) return null;
+  const picked = pickAddress(name, addresses, allow);
+  return 'refused' in picked ? picked.refused : null;
 }
 
 /**
  * connectAddress is the guard at connect time: it resolves `host` once and
  * answers the address to connect to - so the address checked is the address
- * used, and DNS rebinding cannot slip past - or why the host is refused (any
- * of its addresses private, unless allow-listed). A name that does not resolve throws.
+ * used, and DNS rebinding cannot slip past - or why the host is refused (none
+ * of its addresses public or allow-listed). A name that does not resolve throws.
  */
 export async function connectAddress(host: string, allow: AllowList): Promise<{ address: string } | { refused: string }> {
   const name = bareHost(host);
   const addresses = net.isIP(name) ? [name] : (await dns.lookup(name, { all: true, verbatim: true })).map((r) => r.address);
   if (addresses.length === 0) throw new Error(`getaddrinfo ENOTFOUND ${name}`);
-  if (!allow.hosts.has(name)) {
-    for (const address of addresses) {
-      const refused = refusal(name, address, allow);
-      if (refused) return { refused };
-    }
-  }
-  return { address: addresses[0]! };
+  return pickAddress(name, addresses, allow);
 }
 
 /** urlProblem applies targetProblem to a URL's host. */

@@ -30,9 +30,9 @@ export interface TriggersDeps {
   events: EventLog;
   baseUrl: string;
   sql: Sql;
+  /** VIGIL_DELIVERY_TIMEOUT_SECONDS, for the test send as for every delivery */
+  timeoutMs: number;
 }
-
-const TEST_TIMEOUT_MS = 10_000;
 
 /** createTriggers builds the trigger service (CRUD, redaction, test send, dispatcher hooks). */
 export function createTriggers(deps: TriggersDeps) {
@@ -154,7 +154,7 @@ export function createTriggers(deps: TriggersDeps) {
       const body = triggerBody('event.test', row, testEvent(row.name, now));
       http ??= createHttpClient(allow);
       const started = performance.now();
-      const result = await sendTriggerWebhook({ baseUrl: deps.baseUrl, timeoutMs: TEST_TIMEOUT_MS, http }, { id, url: row.url, secret }, body, deliveryId, now);
+      const result = await sendTriggerWebhook({ baseUrl: deps.baseUrl, timeoutMs: deps.timeoutMs, http }, { id, url: row.url, secret }, body, deliveryId, now);
       const latencyMs = Math.round(performance.now() - started);
       return db.$transaction(async (tx) => {
         const delivery = await tx.delivery.create({

@@ -244,7 +244,7 @@ describe(`notifications on ${TEST_PROVIDER}`, () => {
     expect(check!.path).toBe('/vigil-ops');
     expect(check!.headers).toMatchObject({ title: '[critical] foxtrot-06 check_failed', tags: 'critical,check_failed', priority: '5', click: `${BASE_URL}/alerts/${checkAlert.id}`, authorization: 'Bearer tk_ntfy' });
     expect(check!.body).toBe(checkAlert.message);
-    expect(prune!.headers).toMatchObject({ title: '[warning] foxtrot-06 prune_failed', priority: '4' });
+    expect(prune!.headers).toMatchObject({ title: '[warning] foxtrot-06 prune_failed', priority: 'high' });
     await disable(ntfy);
   });
 

@@ -48,9 +48,14 @@ function once(opts: { headers?: Record<string, string>; params?: Record<string, 
 }
 
 describe(`websockets on ${TEST_PROVIDER}`, () => {
-  it('accepts the session cookie only from a page of VIGIL_BASE_URL\'s origin', async () => {
+  it('accepts the session cookie only from a page of VIGIL_BASE_URL\'s origin or of the host the socket was opened to', async () => {
     const ok = await once({ headers: { cookie, origin: BASE }, query: '{ me { username } }' });
     expect(ok.data).toEqual({ me: { username: 'admin' } });
+    // the SPA served from this very address (not the base URL's name or port): same origin
+    const sameHost = await once({ headers: { cookie, origin: new URL(server.url).origin }, query: '{ me { username } }' });
+    expect(sameHost.data).toEqual({ me: { username: 'admin' } });
+    const otherPort = await once({ headers: { cookie, origin: `http://${new URL(server.url).hostname}:1` }, query: '{ me { username } }' });
+    expect(otherPort.closed).toBe(4403);
     const foreign = await once({ headers: { cookie, origin: 'https://evil.example' }, query: '{ me { username } }' });
     expect(foreign.closed).toBe(4403);
     const none = await once({ query: '{ me { username } }' });

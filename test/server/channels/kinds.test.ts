@@ -33,9 +33,10 @@ describe('ntfy priority', () => {
     ['critical', undefined, '5'],
     ['critical', 'min', '5'], // critical always wins
     ['warning', undefined, '4'],
-    ['warning', 'low', '2'],
+    ['warning', 'low', 'low'],
     ['info', undefined, '3'],
-    ['info', 'high', '4'],
+    ['info', 'high', 'high'],
+    ['info', 'min', 'min'],
   ] as const)('%s with default %s is %s', (severity, def, want) => {
     expect(ntfyPriority(severity, def)).toBe(want);
   });
