@@ -131,8 +131,12 @@ builder.mutationFields((t) => ({
   }),
 }));
 
-/** matchesFilter applies an AlertFilter to a change; a transition out of a watched status still passes, so lists can drop the row. */
-export function matchesFilter(change: AlertChange, f: AlertFilterArgs): boolean {
+/**
+ * matchesFilter applies an AlertFilter to a change, as the alerts query does; a
+ * transition out of a watched status still passes, so lists can drop the row.
+ * `hostName` is asked only when the search matches neither message nor kind.
+ */
+export async function matchesFilter(change: AlertChange, f: AlertFilterArgs, hostName: (hostId: string) => Promise<string | null>): Promise<boolean> {
   const a = change.alert;
   if (!f) return true;
   const leaving = change.type === 'ACKNOWLEDGED' || change.type === 'RESOLVED';
@@ -142,7 +146,7 @@ export function matchesFilter(change: AlertChange, f: AlertFilterArgs): boolean 
   if (f.kind && f.kind !== a.kind) return false;
   if (f.search?.trim()) {
     const term = f.search.trim().toLowerCase();
-    if (!a.message.toLowerCase().includes(term) && !a.kind.toLowerCase().includes(term)) return false;
+    if (!a.message.toLowerCase().includes(term) && !a.kind.toLowerCase().includes(term) && !(await hostName(a.hostId))?.toLowerCase().includes(term)) return false;
   }
   return true;
 }
@@ -153,9 +157,15 @@ builder.subscriptionFields((t) => ({
     args: { filter: t.arg({ type: AlertFilter }) },
     subscribe: (_root, args, ctx) => {
       requireViewer(ctx.viewer);
+      // host names for the search, looked up once per host for this subscription
+      const names = new Map<string, Promise<string | null>>();
+      const hostName = (id: string) => {
+        if (!names.has(id)) names.set(id, ctx.services.db.host.findUnique({ where: { id }, select: { name: true } }).then((h) => h?.name ?? null, () => null));
+        return names.get(id)!;
+      };
       return pipe(
         ctx.services.pubsub.subscribe('alertChanged'),
-        filter((change: AlertChange) => matchesFilter(change, args.filter)),
+        filter((change: AlertChange) => matchesFilter(change, args.filter, hostName)),
       );
     },
     resolve: (change) => change,

@@ -282,6 +282,8 @@ describe(`notifications on ${TEST_PROVIDER}`, () => {
   it('tells alertChanged subscribers RAISED, TOUCHED, ACKNOWLEDGED, RESOLVED in order', async () => {
     const h = await fleetHost('golf-07');
     const sub = await subscribe(server.url, token, 'subscription($f:AlertFilter){ alertChanged(filter:$f){ type alert { kind status occurrences acknowledgedBy } } }', { f: { hostId: h.hostId } });
+    // the search matches the host's name too, as in the alerts query (the message does not name the host)
+    const byName = await subscribe(server.url, token, 'subscription($f:AlertFilter){ alertChanged(filter:$f){ type } }', { f: { search: 'GOLF-07' } });
     const scheduleId = await h.schedule();
     await h.finish('BACKUP', 'failed', scheduleId);
     await h.finish('BACKUP', 'failed', scheduleId);
@@ -296,6 +298,9 @@ describe(`notifications on ${TEST_PROVIDER}`, () => {
       ['ACKNOWLEDGED', 'ACKNOWLEDGED', 2],
       ['RESOLVED', 'RESOLVED', 2],
     ]);
+    await byName.next(4);
+    expect(byName.events.map((e: any) => e.alertChanged.type)).toEqual(['RAISED', 'TOUCHED', 'ACKNOWLEDGED', 'RESOLVED']);
+    await byName.dispose();
     const audit = await q(`{ auditLog(targetId:"${alert.id}") { edges { node { action actor } } } }`);
     expect(audit.auditLog.edges.map((e: any) => e.node.action).sort()).toEqual(['alert.acknowledge', 'alert.raise', 'alert.resolve']);
     await sub.dispose();
