@@ -45,9 +45,17 @@ export async function startAgent(config: AgentConfig, log: AgentLogger): Promise
     ack: (version) => void send('schedule.ack', { version, appliedAt: new Date().toISOString() }),
   });
 
+  // The newest schedule version this connection delivered: a push and the hello's set may cross on the
+  // wire, and the older one arriving second must not replace the newer (versions only grow on a server).
+  let newestSet = -1;
   const onFrame = (f: ServerFrame) => {
     switch (f.type) {
       case 'schedule.set':
+        if (f.payload.version < newestSet) {
+          log.info('older schedule.set ignored', { version: f.payload.version, newest: newestSet });
+          break;
+        }
+        newestSet = f.payload.version;
         void scheduler.apply(f.payload).catch((err: Error) => log.error('could not apply schedule.set', { version: f.payload.version, error: err.message }));
         break;
       case 'command.run':
@@ -75,6 +83,7 @@ export async function startAgent(config: AgentConfig, log: AgentLogger): Promise
       ...(scheduler.appliedVersion !== undefined && scheduler.appliedVersion >= 0 ? { appliedScheduleVersion: scheduler.appliedVersion } : {}),
     }),
     onReady() {
+      newestSet = -1;
       // A running job whose job.started was lost with the old socket is announced again (a repeat changes nothing).
       const running = jobs.running();
       if (running) void send('job.started', running);

@@ -110,8 +110,11 @@ export class AgentConnection {
       if (this.stopped) return;
       // A connect that failed was logged by 'error' already.
       const why = CLOSE_REASONS[code] ?? (reason.toString() || 'connection lost');
-      if (opened) (code >= 4001 && code <= 4002 ? log.error : log.info)('disconnected', { code, reason: why });
-      this.scheduleReconnect();
+      // Replaced by another agent with this token, or the host is gone: coming straight back would only
+      // evict the other agent again (or be refused), so wait the longest backoff before trying.
+      const displaced = code === 4000 || code === 4002;
+      if (opened) (displaced || code === 4001 ? log.error : log.info)('disconnected', { code, reason: why });
+      this.scheduleReconnect(displaced ? (this.opts.backoff ?? DEFAULT_BACKOFF).capMs : undefined);
     });
   }
 
@@ -131,8 +134,8 @@ export class AgentConnection {
     this.opts.onReady();
   }
 
-  private scheduleReconnect(): void {
-    const delayMs = backoffDelayMs(this.attempt, this.opts.backoff ?? DEFAULT_BACKOFF);
+  private scheduleReconnect(fixedMs?: number): void {
+    const delayMs = fixedMs ?? backoffDelayMs(this.attempt, this.opts.backoff ?? DEFAULT_BACKOFF);
     this.attempt++;
     this.opts.log.info('reconnecting', { inMs: delayMs, attempt: this.attempt });
     this.reconnectTimer = setTimeout(() => this.connect(), delayMs);

@@ -94,11 +94,31 @@ describe('the agent connection', () => {
     await waitFor(() => of(back, 'schedule.fire').length >= 1, { timeoutMs: 2500 });
   });
 
+  it('keeps the newest schedule set when an older one arrives after it on the same connection', async () => {
+    const c = conns[1]!;
+    const acks = () => of(c, 'schedule.ack').map((f) => f.payload.version);
+    push(c, { version: 5, schedules: [everySecond] });
+    push(c, { version: 4, schedules: [] });
+    push(c, { version: 6, schedules: [everySecond] });
+    await waitFor(() => acks().includes(6));
+    expect(acks().filter((v) => v >= 4)).toEqual([5, 6]);
+    expect(logs.some((l) => l.msg === 'older schedule.set ignored' && l.version === 4 && l.newest === 5)).toBe(true);
+  });
+
   it('ignores a malformed server frame without dropping the connection', async () => {
     const c = conns[1]!;
     c.ws.send('{"v":1,"type":"command.run","payload":{"kind":"format-disk"}}');
     await waitFor(() => logs.some((l) => l.msg === 'ignored a frame from the server' && /jobId|kind/.test(l.error)));
     const before = of(c, 'heartbeat').length;
     await waitFor(() => of(c, 'heartbeat').length > before, { timeoutMs: 2500 });
+  });
+
+  it('waits the longest backoff before coming back when another agent replaced it (4000)', async () => {
+    const c = conns[conns.length - 1]!;
+    const count = conns.length;
+    c.ws.close(4000, 'replaced');
+    await waitFor(() => logs.some((l) => l.msg === 'disconnected' && l.code === 4000 && l.level === 'error'));
+    expect(logs.filter((l) => l.msg === 'reconnecting').at(-1)).toMatchObject({ inMs: 300 });
+    await waitFor(() => conns.length > count, { timeoutMs: 3000 });
   });
 });
