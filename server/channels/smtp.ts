@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import nodemailer from 'nodemailer';
+import MimeNode from 'nodemailer/lib/mime-node';
+import type Mail from 'nodemailer/lib/mailer';
 import { defineChannel, stripCrlf } from './define.ts';
 import { isPrivateHost } from '../security/ssrf.ts';
 
@@ -77,6 +79,24 @@ function mailBody(p: import('./define.ts').NotificationPayload): string {
   return lines.join('\n');
 }
 
+/**
+ * composeMail: the message. A plain-ASCII body (the usual case) goes out 7bit as
+ * written - the alert's message on one line, however long, readable and
+ * searchable in the raw mail - with headers encoded by nodemailer's own MIME
+ * node. A body with other characters (or a line over SMTP's 998) is left to
+ * nodemailer, which encodes it (quoted-printable).
+ */
+export function composeMail(c: { from: string; to: string }, p: import('./define.ts').NotificationPayload, messageId: string): Mail.Options {
+  const subject = mailSubject(p);
+  const date = new Date(p.raisedAt);
+  const body = mailBody(p);
+  // eslint-disable-next-line no-control-regex
+  if (!/^[\x09\x0a\x20-\x7e]*$/.test(body) || body.split('\n').some((line) => line.length > 998)) return { from: c.from, to: c.to, subject, text: body, messageId, date };
+  const node = new MimeNode('text/plain; charset=utf-8', { newline: '\r\n' });
+  node.setHeader({ From: c.from, To: c.to, Subject: subject, Date: date, 'Message-ID': messageId, 'Content-Transfer-Encoding': '7bit' });
+  return { envelope: node.getEnvelope() as Mail.Options['envelope'], raw: `${node.buildHeaders()}\r\n\r\n${body.replace(/\n/g, '\r\n')}\r\n` };
+}
+
 /** classify maps a nodemailer failure to retry-or-not: 4xx replies and network trouble retry; 5xx and auth do not. */
 function classify(err: unknown): { statusCode?: number; error: string; retry: boolean } {
   const e = err as { responseCode?: number; code?: string; message?: string };
@@ -111,14 +131,7 @@ export const smtp = defineChannel({
       tls: { rejectUnauthorized: await verifyTlsFor(c), servername: c.host },
     });
     try {
-      const info = await transport.sendMail({
-        from: c.from,
-        to: c.to,
-        subject: mailSubject(p),
-        text: mailBody(p),
-        messageId: `<${p.alertId}@${messageIdDomain(ctx.baseUrl)}>`,
-        date: new Date(p.raisedAt),
-      });
+      const info = await transport.sendMail(composeMail(c, p, `<${p.alertId}@${messageIdDomain(ctx.baseUrl)}>`));
       const code = Number(/^(\d{3})/.exec(info.response ?? '')?.[1] ?? 250);
       return { ok: true, statusCode: code, retry: false };
     } catch (err) {

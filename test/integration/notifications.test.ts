@@ -228,6 +228,9 @@ describe(`notifications on ${TEST_PROVIDER}`, () => {
     expect(m.header('Subject')).toBe('[vigil] [critical] echo-05: check_failed');
     expect(m.body()).toContain(alert.message);
     expect(m.body()).toContain(`${BASE_URL}/alerts/${alert.id}`);
+    // the message as written, on one line, in the raw DATA (it is longer than a quoted-printable line)
+    expect(alert.message.length).toBeGreaterThan(76);
+    expect(m.raw).toContain(`\r\n\r\n${alert.message}\r\n`);
     await disable(mail);
   });
 
