@@ -30,6 +30,8 @@ export interface HandlerDeps {
 const ENGINE_BACKLOG = 20_000;
 /** the stored copy of a running job's progress is refreshed at most this often */
 const PROGRESS_EVERY_MS = 3_000;
+/** how long "this job is this host's and live" is believed without asking the database again */
+const OWNER_FRESH_MS = 10_000;
 
 type Handlers = { [T in InboundFrame['type']]: (s: AgentSession, f: FrameOf<T>) => Promise<void> };
 
@@ -42,6 +44,18 @@ export async function sendScheduleSet(db: Db, session: AgentSession): Promise<bo
 export function createHandlers(deps: HandlerDeps): Handlers {
   const { db, clock, log, jobs, engine, presence } = deps;
   const progressWritten = new Map<string, number>();
+  // Progress comes several times a second: whether the job is the sending host's live job is asked once in a while.
+  const owners = new Map<string, { live: boolean; at: number }>();
+  async function ownsLiveJob(hostId: string, jobId: string, now: number): Promise<boolean> {
+    const key = `${hostId}|${jobId}`;
+    const known = owners.get(key);
+    if (known && now - known.at < OWNER_FRESH_MS) return known.live;
+    const live = (await db.job.count({ where: { id: jobId, hostId, status: { in: ['queued', 'running'] } } })) > 0;
+    owners.delete(key);
+    owners.set(key, { live, at: now });
+    if (owners.size > 10_000) owners.delete(owners.keys().next().value!);
+    return live;
+  }
   return {
     /** hello: online, versions, welcome then schedule.set on this socket, then any parked jobs. */
     async hello(s, f) {
@@ -77,10 +91,17 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       if (!job) log.debug('job.started ignored (unknown or not queued)', { hostId: s.hostId, jobId: f.payload.jobId });
     },
 
-    /** job.progress is published to subscribers; the last report is stored at most every few seconds (a reload shows it). */
+    /**
+     * job.progress of the host's own live job is published to subscribers (another host's job, or a
+     * finished one, is ignored); the last report is stored at most every few seconds (a reload shows it).
+     */
     async 'job.progress'(s, f) {
-      deps.pubsub.publish('jobProgress', { hostId: s.hostId, ...f.payload });
       const now = clock.now().getTime();
+      if (!(await ownsLiveJob(s.hostId, f.payload.jobId, now))) {
+        log.debug('job.progress ignored (not a live job of this host)', { hostId: s.hostId, jobId: f.payload.jobId });
+        return;
+      }
+      deps.pubsub.publish('jobProgress', { hostId: s.hostId, ...f.payload });
       if (now - (progressWritten.get(f.payload.jobId) ?? 0) < PROGRESS_EVERY_MS) return;
       progressWritten.set(f.payload.jobId, now);
       if (progressWritten.size > 10_000) progressWritten.delete(progressWritten.keys().next().value!);

@@ -11,15 +11,20 @@ export const MAX_LOG_LINES = 500;
 const isoTime = z.string().max(64).refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO-8601 time');
 const id = z.string().min(1, 'must not be empty').max(64);
 const text = (max: number) => z.string().max(max);
+/** optional: an optional field may also be sent as null (many serializers write absent fields so); both mean absent. */
+const optional = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined).optional();
+/** label: descriptive text kept to `max` characters rather than refused (an agent's version string, its OS name). */
+const label = (max: number) => z.string().min(1, 'must not be empty').transform((v) => v.slice(0, max));
 
 export const HelloPayload = z.object({
   protocolVersion: z.literal(PROTOCOL_VERSION, { message: `must be ${PROTOCOL_VERSION}` }),
-  agentVersion: text(64).min(1),
-  os: text(64).min(1),
-  arch: text(64).min(1),
-  hostname: text(255).min(1),
-  resticVersion: text(128).optional(),
-  appliedScheduleVersion: z.number().int().min(0).optional(),
+  agentVersion: label(64),
+  os: label(64),
+  arch: label(64),
+  hostname: label(255),
+  resticVersion: optional(z.string().transform((v) => v.slice(0, 128))),
+  // only a version the server issued counts; anything else (negative, fractional) is as if not sent
+  appliedScheduleVersion: optional(z.number().transform((v) => (Number.isInteger(v) && v >= 0 ? v : undefined))),
 });
 
 export const HeartbeatPayload = z.object({}).passthrough();
@@ -38,41 +43,42 @@ export const JobStartedPayload = z.object({ jobId: id, startedAt: isoTime });
 
 export const JobProgressPayload = z.object({
   jobId: id,
-  percent: z.number().min(0).max(100).optional(),
-  bytesDone: z.number().min(0).optional(),
-  filesDone: z.number().min(0).optional(),
-  message: text(1000).optional(),
+  // a rounding past the ends (100.4) is the end, not an error
+  percent: optional(z.number().transform((v) => Math.min(100, Math.max(0, v)))),
+  bytesDone: optional(z.number().min(0)),
+  filesDone: optional(z.number().min(0)),
+  message: optional(text(1000)),
 });
 
 export const BackupSummary = z.object({
-  snapshotId: text(128).optional(),
-  filesNew: z.number().optional(),
-  filesChanged: z.number().optional(),
-  bytesAdded: z.number().optional(),
-  totalBytes: z.number().optional(),
-  durationMs: z.number().optional(),
-  message: text(4000).optional(),
+  snapshotId: optional(text(128)),
+  filesNew: optional(z.number()),
+  filesChanged: optional(z.number()),
+  bytesAdded: optional(z.number()),
+  totalBytes: optional(z.number()),
+  durationMs: optional(z.number()),
+  message: optional(text(4000)),
 }).passthrough();
 
 export const JobFinishedPayload = z.object({
   jobId: id,
   status: z.enum(['succeeded', 'failed', 'cancelled']),
   finishedAt: isoTime,
-  exitCode: z.number().int().optional(),
-  error: text(16_000).optional(),
-  summary: BackupSummary.optional(),
+  exitCode: optional(z.number().int()),
+  error: optional(text(16_000)),
+  summary: optional(BackupSummary),
 });
 
 export const LogLinesPayload = z.object({
   stream: z.enum(['stdout', 'stderr']),
-  jobId: id.optional(),
+  jobId: optional(id),
   lines: z
     .array(z.object({ ts: text(64), text: text(16_384) }))
     .max(MAX_LOG_LINES, `at most ${MAX_LOG_LINES} lines per frame`),
 });
 
 const envelope = <T extends string, P extends z.ZodType>(type: T, payload: P) =>
-  z.object({ v: z.literal(PROTOCOL_VERSION, { message: `must be ${PROTOCOL_VERSION}` }), type: z.literal(type), id: z.string().max(64).optional(), payload });
+  z.object({ v: z.literal(PROTOCOL_VERSION, { message: `must be ${PROTOCOL_VERSION}` }), type: z.literal(type), id: optional(z.string().max(64)), payload });
 
 export const InboundFrame = z.discriminatedUnion('type', [
   envelope('hello', HelloPayload),

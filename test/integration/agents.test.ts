@@ -62,6 +62,26 @@ describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
     expect(await hostQuery(hostId)).toMatchObject({ status: 'ONLINE', agentVersion: 'test-agent/1.0', os: 'linux', arch: 'amd64' });
   });
 
+  it('takes null for an absent optional field and keeps odd descriptive values instead of refusing the hello', async () => {
+    const { hostId, agentToken } = await enroll('lenient-host');
+    const a = await TestAgent.connect(server.url, agentToken);
+    agents.push(a);
+    a.send('hello', { protocolVersion: 1, agentVersion: `agent/${'9'.repeat(100)}`, os: 'linux', arch: 'arm64', hostname: 'lenient', resticVersion: null, appliedScheduleVersion: -1 }, 'h1');
+    expect((await a.next('welcome')).payload).toMatchObject({ hostId });
+    expect(a.of('error')).toEqual([]);
+    const host = await hostQuery(hostId);
+    expect(host).toMatchObject({ status: 'ONLINE', arch: 'arm64' });
+    expect(host.agentVersion).toHaveLength(64);
+    const job = await gqlOk(server.url, `mutation { runJob(hostId:"${hostId}", kind:CHECK) { id } }`, {}, { token });
+    const jobId = job.runJob.id as string;
+    await a.next('command.run');
+    a.raw(JSON.stringify({ v: 1, type: 'job.started', id: null, payload: { jobId, startedAt: new Date().toISOString() } }));
+    a.send('job.progress', { jobId, percent: 100.4, bytesDone: null, message: null });
+    a.send('job.finished', { jobId, status: 'succeeded', finishedAt: new Date().toISOString(), exitCode: null, error: null, summary: null });
+    await waitFor(async () => (await jobsOf(hostId)).edges[0]?.node.status === 'SUCCEEDED');
+    expect(a.of('error')).toEqual([]);
+  });
+
   it('requires hello first', async () => {
     const { agentToken } = await enroll('hello-first');
     const a = await TestAgent.connect(server.url, agentToken);
@@ -296,6 +316,15 @@ describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
     await a.next('schedule.set');
     expect((await gqlOk(server.url, `{ job(id:"${jobId}") { logLines { text } } }`, {}, { token })).job.logLines.map((l: any) => l.text)).not.toContain('not mine');
     await live.dispose();
+    // progress naming another host's job is not published either: only the other host's own job's is
+    const progress = await subscribe(server.url, token, 'subscription { jobProgress { jobId percent } }');
+    const own = (await gqlOk(server.url, `mutation { runJob(hostId:"${other.hostId}", kind:CHECK) { id } }`, {}, { token })).runJob.id as string;
+    await o.next('command.run');
+    o.send('job.progress', { jobId, percent: 99 });
+    o.send('job.progress', { jobId: own, percent: 7 });
+    await waitFor(() => progress.events.some((e: any) => e.jobProgress.jobId === own));
+    expect(progress.events.map((e: any) => e.jobProgress)).toEqual([{ jobId: own, percent: 7 }]);
+    await progress.dispose();
   });
 
   it('refuses runJob inputs that could only do nothing: a forget without keep rules, a backup without paths', async () => {
