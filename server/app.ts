@@ -135,7 +135,6 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     busy: () => engine.pending > 0,
     // event triggers deliver through the same outbox, guard and retries
     triggerSender: (row) => services.triggers.senderFor(row, { baseUrl: config.baseUrl, timeoutMs: config.deliveryTimeoutSeconds * 1000, http }),
-    onTriggerSettled: (tx, id, anyOk, at) => services.triggers.settled(tx, id, anyOk, at),
   });
   const engine = createEngine({
     db,

@@ -9,6 +9,7 @@ import { channelKind } from './index.ts';
 import type { ChannelsService } from './channels.ts';
 import type { NotificationPayload, SendContext } from './define.ts';
 import { createDispatcher, type Dispatcher, type TargetSender } from './dispatcher.ts';
+import { recordTargetState } from './target-state.ts';
 import type { HttpClient } from './http-client.ts';
 
 /**
@@ -31,8 +32,6 @@ export interface NotifierDeps {
   busy?(): boolean;
   /** how trigger rows are sent (event triggers plug in here) */
   triggerSender?(row: OutboxItem): Promise<TargetSender | null>;
-  /** a trigger's bookkeeping after a batch, inside the settling transaction (Sql statements only) */
-  onTriggerSettled?(tx: Tx, triggerId: string, anyOk: boolean, at: Date): Promise<void>;
 }
 
 export function createNotifier(deps: NotifierDeps) {
@@ -63,27 +62,6 @@ export function createNotifier(deps: NotifierDeps) {
     };
   }
 
-  /**
-   * recordChannelState folds a batch of attempts into the channel's state: the
-   * last success, and the failures since (counted on from before when none succeeded).
-   * One statement, inside the settling transaction (or on its own when tx is null).
-   */
-  async function recordChannelState(tx: Tx | null, channelId: string, results: Array<{ ok: boolean; error?: string; at: Date }>) {
-    const { sql } = deps;
-    const lastOk = results.map((r) => r.ok).lastIndexOf(true);
-    const trailingFailures = results.length - 1 - lastOk;
-    const last = results[results.length - 1]!;
-    const firedAt = lastOk >= 0 ? sql.time(results[lastOk]!.at) : null;
-    const failed = trailingFailures > 0;
-    await sql.query(
-      tx,
-      `UPDATE "NotificationChannel" SET "lastFiredAt" = COALESCE(${sql.ph(1, 'time')}, "lastFiredAt"), ` +
-        `"failureCount" = CASE WHEN ${sql.ph(2, 'bool')} THEN ${sql.ph(3, 'int')} ELSE "failureCount" + ${sql.ph(4, 'int')} END, ` +
-        `"lastError" = ${sql.ph(5, 'text')}, "lastErrorAt" = ${sql.ph(6, 'time')} WHERE id = ${sql.ph(7)}`,
-      [firedAt, sql.bool(lastOk >= 0), trailingFailures, trailingFailures, failed ? (last.error ?? 'failed') : null, failed ? sql.time(last.at) : null, channelId],
-    );
-  }
-
   const dispatcher: Dispatcher = createDispatcher({
     db,
     sql: deps.sql,
@@ -99,8 +77,8 @@ export function createNotifier(deps: NotifierDeps) {
       return channel ? channelSender(channel) : null;
     },
     async onSettled(tx, target, results) {
-      if (target.channelId) await recordChannelState(tx, target.channelId, results);
-      else if (target.triggerId) await deps.onTriggerSettled?.(tx, target.triggerId, results.some((r) => r.ok), results[results.length - 1]!.at);
+      if (target.channelId) await recordTargetState(deps.sql, tx, 'NotificationChannel', target.channelId, results);
+      else if (target.triggerId) await recordTargetState(deps.sql, tx, 'EventTrigger', target.triggerId, results);
     },
   });
 
@@ -138,7 +116,7 @@ export function createNotifier(deps: NotifierDeps) {
           attempt: 1,
         },
       });
-      await recordChannelState(null, channelId, [{ ok: outcome.ok, error: outcome.error, at: now }]);
+      await recordTargetState(deps.sql, null, 'NotificationChannel', channelId, [{ ok: outcome.ok, error: outcome.error, at: now }]);
       return delivery;
     },
   };

@@ -1,3 +1,4 @@
+import { recordTargetState } from '../channels/target-state.ts';
 import type { Db, Tx } from '../db.ts';
 import type { Sql } from '../sql.ts';
 import type { Clock } from '../clock.ts';
@@ -160,7 +161,7 @@ export function createTriggers(deps: TriggersDeps) {
         const delivery = await tx.delivery.create({
           data: { id: deliveryId, triggerId: id, event: 'event.test', ok: result.ok, statusCode: result.statusCode ?? null, latencyMs, error: result.error ?? null, firedAt: now, attempt: 1 },
         });
-        if (result.ok) await tx.eventTrigger.update({ where: { id }, data: { lastFiredAt: now } });
+        await recordTargetState(deps.sql, tx, 'EventTrigger', id, [{ ok: result.ok, error: result.error, at: now }]);
         await recordAudit(tx, actor, { action: 'trigger.test', targetKind: 'event-trigger', targetId: id, detail: { name: row.name, ok: result.ok, statusCode: result.statusCode } }, now);
         return delivery;
       });
@@ -168,12 +169,6 @@ export function createTriggers(deps: TriggersDeps) {
 
     /** senderFor is the outbox dispatcher's hook for a trigger row (see deliver.ts triggerSender). */
     senderFor: (row: Pick<OutboxItem, 'triggerId'>, ctx: SendContext) => triggerSender({ db, box, clock }, row, ctx),
-
-    /** settled records the last successful delivery of a trigger (the dispatcher's onSettled for trigger rows, inside its transaction). */
-    async settled(tx: Tx, triggerId: string, anyOk: boolean, at: Date): Promise<void> {
-      const { sql } = deps;
-      if (anyOk) await sql.query(tx, `UPDATE "EventTrigger" SET "lastFiredAt" = ${sql.ph(1, 'time')} WHERE id = ${sql.ph(2)}`, [sql.time(at), triggerId]);
-    },
 
     /** close releases the test client's keep-alive sockets. */
     close() {

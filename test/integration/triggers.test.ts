@@ -104,6 +104,23 @@ describe(`event triggers on ${TEST_PROVIDER}`, () => {
     for (const body of responses) expect(body).not.toContain(SECRET.slice(6));
   });
 
+  it('shows a failing trigger: failures counted with the last error until a delivery succeeds', async () => {
+    const id = (await ok(CREATE, { i: { name: 'health', url: receiver.url, secret: SECRET } })).createEventTrigger.id as string;
+    const state = async () => (await ok('query($id:ID!){ eventTrigger(id:$id) { failing failureCount lastError lastErrorAt lastFiredAt } }', { id })).eventTrigger;
+    expect(await state()).toEqual({ failing: false, failureCount: 0, lastError: null, lastErrorAt: null, lastFiredAt: null });
+    receiver.status = 503;
+    try {
+      expect((await ok(TEST, { id })).testEventTrigger).toMatchObject({ ok: false, statusCode: 503 });
+      expect((await ok(TEST, { id })).testEventTrigger).toMatchObject({ ok: false, statusCode: 503 });
+      expect(await state()).toMatchObject({ failing: true, failureCount: 2, lastError: expect.stringMatching(/503/), lastErrorAt: expect.any(String), lastFiredAt: null });
+    } finally {
+      receiver.status = 200;
+    }
+    expect((await ok(TEST, { id })).testEventTrigger).toMatchObject({ ok: true });
+    expect(await state()).toMatchObject({ failing: false, failureCount: 0, lastError: null, lastErrorAt: null, lastFiredAt: expect.any(String) });
+    await ok('mutation($id:ID!){ deleteEventTrigger(id:$id) }', { id });
+  });
+
   it('filters AND-compose: severity-only, source-only, regex-only and all three deliver exactly the expected events', async () => {
     const create = async (name: string, i: Record<string, unknown>) => (await ok(CREATE, { i: { name, url: receiver.url, secret: SECRET, ...i } })).createEventTrigger.id as string;
     const severity = await create('f-severity', { severities: ['CRITICAL'] });
@@ -138,5 +155,7 @@ describe(`event triggers on ${TEST_PROVIDER}`, () => {
     expect(events.events.totalCount).toBe(4);
     const log = await ok('query($t:ID){ deliveries(triggerId:$t){ edges { node { event ok statusCode } } } }', { t: all });
     expect(log.deliveries.edges.map((e: any) => e.node)).toEqual([{ event: 'event.logged', ok: true, statusCode: 200 }]);
+    // the outbox's deliveries keep the trigger's state as the test sends do
+    expect((await ok('query($id:ID!){ eventTrigger(id:$id) { failing failureCount lastFiredAt } }', { id: all })).eventTrigger).toEqual({ failing: false, failureCount: 0, lastFiredAt: expect.any(String) });
   });
 });

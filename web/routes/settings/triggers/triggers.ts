@@ -3,7 +3,7 @@ import { graphql, type ResultOf } from '$lib/graphql.ts';
 /** Event triggers (admin only): their fields, the list, the editor's mutations, the test send and the delivery log. */
 export const TriggerFieldsFragment = graphql(`
   fragment TriggerFields on EventTrigger @_unmask {
-    id name enabled severities sources messagePattern url secretSet lastFiredAt version createdAt updatedAt
+    id name enabled severities sources messagePattern url secretSet lastFiredAt failing failureCount lastError version createdAt updatedAt
   }
 `);
 
