@@ -95,7 +95,8 @@ function hostWhere(ctx: GraphQLContext, filter: { status?: HostDisplayStatus[] |
   return and.length ? { AND: and } : {};
 }
 
-const ORDER_COLUMN = { NAME: 'name', STATUS: 'status', LAST_SEEN: 'lastSeenAt', LAST_BACKUP: 'lastBackupAt', CREATED: 'createdAt' } as const;
+/** The columns each HostOrder sorts by; STATUS adds alwaysOn, so an offline laptop (ASLEEP) and an offline server (OFFLINE) sort apart. */
+const ORDER_COLUMNS = { NAME: ['name'], STATUS: ['status', 'alwaysOn'], LAST_SEEN: ['lastSeenAt'], LAST_BACKUP: ['lastBackupAt'], CREATED: ['createdAt'] } as const;
 
 builder.queryFields((t) => ({
   hosts: t.prismaConnection(
@@ -107,8 +108,8 @@ builder.queryFields((t) => ({
       resolve: (query, _root, args, ctx) => {
         requireViewer(ctx.viewer);
         const dir = args.orderBy?.direction === 'DESC' ? 'desc' : 'asc';
-        const column = ORDER_COLUMN[args.orderBy?.field ?? 'NAME'];
-        return ctx.services.db.host.findMany({ ...pageQuery(query, args), where: hostWhere(ctx, args.filter), orderBy: [{ [column]: dir }, { id: 'asc' }] });
+        const columns = ORDER_COLUMNS[args.orderBy?.field ?? 'NAME'];
+        return ctx.services.db.host.findMany({ ...pageQuery(query, args), where: hostWhere(ctx, args.filter), orderBy: [...columns.map((c) => ({ [c]: dir })), { id: 'asc' }] });
       },
       totalCount: (_parent, args, ctx) => (requireViewer(ctx.viewer), ctx.services.db.host.count({ where: hostWhere(ctx, args.filter) })),
     },

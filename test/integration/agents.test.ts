@@ -337,6 +337,30 @@ describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
     expect((await jobsOf(hostId)).totalCount).toBe(0);
   });
 
+  it('sorts hosts by status as the API shows it: an offline laptop (ASLEEP) apart from an offline server, across pages', async () => {
+    await enroll('ord-never');
+    const server1 = await enroll('ord-server');
+    const laptop = await enroll('ord-laptop', false);
+    const live = await enroll('ord-live');
+    for (const h of [server1, laptop]) {
+      const a = await online(h.agentToken);
+      a.close();
+      await waitFor(async () => (await hostQuery(h.hostId)).status !== 'ONLINE');
+    }
+    await online(live.agentToken);
+    const page = (after?: string) =>
+      gqlOk(server.url, 'query($a:String){ hosts(filter:{ search:"ord-" }, orderBy:{ field:STATUS, direction:ASC }, first:2, after:$a){ edges { node { name status } } pageInfo { endCursor hasNextPage } } }', { a: after ?? null }, { token }).then((d) => d.hosts);
+    const first = await page();
+    const second = await page(first.pageInfo.endCursor);
+    expect([...first.edges, ...second.edges].map((e: any) => [e.node.name, e.node.status])).toEqual([
+      ['ord-never', 'NEVER_SEEN'],
+      ['ord-laptop', 'ASLEEP'],
+      ['ord-server', 'OFFLINE'],
+      ['ord-live', 'ONLINE'],
+    ]);
+    expect(second.pageInfo.hasNextPage).toBe(false);
+  });
+
   it('marks a silent host OFFLINE after the threshold and a closed socket at once, publishing hostChanged', async () => {
     const { hostId, agentToken } = await enroll('quiet-host');
     const changes = await subscribe(server.url, token, 'subscription { hostChanged { id status } }');
