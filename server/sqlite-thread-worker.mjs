@@ -20,9 +20,38 @@ try {
   adapter = await new PrismaBetterSqlite3({ url, timeout }).connect();
   // Prisma's adapter keeps its better-sqlite3 Database as `client`.
   raw = adapter.client;
+  // LIKE with the backslash as its escape character, as PostgreSQL's: Prisma's `contains` sends
+  // no ESCAPE clause, and without one SQLite cannot match a literal % or _ (graphql/common.ts likeLiteral).
+  raw.function('like', { deterministic: true }, likeWithBackslashEscape);
 } catch (err) {
   port.postMessage({ ready: false, error: errorOf(err) });
   port.close();
+}
+
+/** likePattern turns a LIKE pattern (%, _, backslash escapes) into a case-insensitive RegExp; the last few are kept. */
+const likePatterns = new Map();
+function likePattern(pattern) {
+  let re = likePatterns.get(pattern);
+  if (!re) {
+    let source = '';
+    for (let i = 0; i < pattern.length; i++) {
+      const c = pattern[i];
+      if (c === '\\' && i + 1 < pattern.length) source += pattern[++i].replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      else if (c === '%') source += '.*';
+      else if (c === '_') source += '.';
+      else source += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    }
+    re = new RegExp(`^${source}$`, 'isu');
+    if (likePatterns.size > 100) likePatterns.clear();
+    likePatterns.set(pattern, re);
+  }
+  return re;
+}
+
+/** like(pattern, value): SQLite's `value LIKE pattern`, with the backslash escaping the next character. */
+function likeWithBackslashEscape(pattern, value) {
+  if (pattern === null || value === null) return null;
+  return likePattern(String(pattern)).test(String(value)) ? 1 : 0;
 }
 
 const transactions = new Map();

@@ -38,10 +38,22 @@ export function noNulls<T extends Record<string, unknown>>(input: T): { [K in ke
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null)) as { [K in keyof T]: Exclude<T[K], null> };
 }
 
-/** textContains builds a case-insensitive substring filter for either provider. */
+/**
+ * likeLiteral escapes LIKE's wildcards in a search term, so `web_01` finds
+ * web_01 and not web-01, `100%` a literal percent. Prisma's `contains` builds a
+ * LIKE without escaping; the escape character is the backslash, PostgreSQL's
+ * default and our SQLite connection's (its like() is replaced, see
+ * sqlite-thread-worker.mjs).
+ */
+export function likeLiteral(term: string): string {
+  return term.replace(/[\\%_]/g, '\\$&');
+}
+
+/** textContains builds a case-insensitive literal substring filter for either provider. */
 export function textContains(services: Services, term: string) {
-  // SQLite's LIKE is already case-insensitive for ASCII; PostgreSQL needs mode.
-  return services.provider === 'postgresql' ? { contains: term, mode: 'insensitive' as const } : { contains: term };
+  const literal = likeLiteral(term);
+  // SQLite's LIKE is case-insensitive already; PostgreSQL needs mode.
+  return services.provider === 'postgresql' ? { contains: literal, mode: 'insensitive' as const } : { contains: literal };
 }
 
 export const PAGE = { defaultSize: 50, maxSize: 500 };

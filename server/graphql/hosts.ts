@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { builder } from './builder.ts';
-import { PAGE, pageQuery, SortDirectionEnum, nameField, noNulls, tagList, textContains } from './common.ts';
+import { PAGE, likeLiteral, pageQuery, SortDirectionEnum, nameField, noNulls, tagList, textContains } from './common.ts';
 import { parseInput } from '../validation.ts';
 import { actorOf, requireRole, requireViewer } from '../users/roles.ts';
 import { displayStatus, parseJsonList, statusWhere, type HostDisplayStatus } from '../hosts/status.ts';
@@ -86,7 +86,7 @@ export const HostRef = builder.prismaObject('Host', {
 function hostWhere(ctx: GraphQLContext, filter: { status?: HostDisplayStatus[] | null; tags?: string[] | null; search?: string | null; alwaysOn?: boolean | null } | null | undefined) {
   const and: object[] = [];
   if (filter?.status?.length) and.push({ OR: filter.status.map(statusWhere) });
-  for (const tag of filter?.tags ?? []) and.push({ tags: { contains: JSON.stringify(tag) } });
+  for (const tag of filter?.tags ?? []) and.push({ tags: { contains: likeLiteral(JSON.stringify(tag)) } });
   if (filter?.search?.trim()) {
     const term = textContains(ctx.services, filter.search.trim());
     and.push({ OR: [{ name: term }, { hostname: term }] });

@@ -108,6 +108,17 @@ describe(`foundation on ${TEST_PROVIDER}`, () => {
     expect(fieldPaths(user)).toEqual(['username']);
   });
 
+  it('searches literally: _, % and \\ are characters, not wildcards', async () => {
+    for (const name of ['lit_01', 'lit-01', 'lit%02', 'litx02', 'lit\\03']) await gqlOk(server.url, ENROLL, { i: { name, tags: name === 'lit_01' ? ['env_prod'] : ['env-prod'] } }, { cookie: admin });
+    const names = async (filter: Record<string, unknown>) =>
+      (await gqlOk(server.url, 'query($f:HostFilter){ hosts(filter:$f, first:50){ edges { node { name } } } }', { f: filter }, { cookie: admin })).hosts.edges.map((e: any) => e.node.name).sort();
+    expect(await names({ search: 'lit_01' })).toEqual(['lit_01']);
+    expect(await names({ search: 'LIT%0' })).toEqual(['lit%02']);
+    expect(await names({ search: 'lit\\0' })).toEqual(['lit\\03']);
+    expect(await names({ search: 'lit' })).toEqual(['lit%02', 'lit-01', 'lit\\03', 'lit_01', 'litx02'].sort());
+    expect(await names({ search: 'lit', tags: ['env_prod'] })).toEqual(['lit_01']);
+  });
+
   it('answers NOT_FOUND for unknown ids', async () => {
     for (const [q, v] of [
       ['mutation($id:ID!){ acknowledgeAlert(id:$id){ id } }', { id: 'nope' }],
