@@ -156,13 +156,18 @@ describe('event triggers', () => {
     }
   });
 
-  it('keeps triggers from a viewer', async () => {
+  it('shows triggers to a viewer read-only: listed, not editable', async () => {
     const page = await browser.newPage();
     await signIn(page, server.url, 'victor', 'viewer-password', '/settings/notifications');
     const tabs = page.getByRole('navigation', { name: 'Settings' });
-    expect(await tabs.getByRole('link', { name: 'Event triggers' }).count()).toBe(0);
-    expect(await tabs.getByRole('link', { name: 'Log scanning' }).count()).toBe(1);
-    await page.goto(`${server.url}/settings/triggers`);
+    await tabs.getByRole('link', { name: 'Event triggers' }).click();
+    await page.waitForURL(/\/settings\/triggers$/);
+    const row = page.locator('tr[data-trigger="Locked repositories"]');
+    await row.waitFor();
+    expect(await row.getByRole('link').count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'New trigger' }).count()).toBe(0);
+    // the editor stays an admin's
+    await page.goto(`${server.url}/settings/triggers/new`);
     await page.waitForURL(/\/settings\/notifications$/);
   });
 
