@@ -86,7 +86,7 @@ export function createLogScanner(deps: LogScannerDeps): LogScanner {
           severity: rule.severity,
           message: truncateUtf8(line.text),
           hostId,
-          metadata: { hostId, ruleId: rule.id, ruleName: rule.name, stream: frame.stream, jobId: frame.jobId ?? null, captures },
+          metadata: { hostId, rule: rule.name, ruleId: rule.id, ruleName: rule.name, stream: frame.stream, jobId: frame.jobId ?? null, captures },
         });
       }
     }

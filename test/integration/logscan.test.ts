@@ -109,7 +109,7 @@ describe(`log scanner on ${TEST_PROVIDER}`, () => {
     expect(logscan.map((n: any) => n.message).sort()).toEqual(['ERROR 1 first', 'WARN a', 'WARN b', 'WARN c']);
     const error = logscan.find((n: any) => n.message === 'ERROR 1 first');
     expect(error).toMatchObject({ severity: 'CRITICAL', hostId: a.hostId, host: { name: 'scan-agent' } });
-    expect(error.metadata).toEqual({ hostId: a.hostId, ruleId: once.id, ruleName: 'hourly', stream: 'stderr', jobId: 'job-7', captures: { code: '1' } });
+    expect(error.metadata).toEqual({ hostId: a.hostId, rule: 'hourly', ruleId: once.id, ruleName: 'hourly', stream: 'stderr', jobId: 'job-7', captures: { code: '1' } });
   });
 
   it('pushes log-scan events to eventLogged subscribers, filtered', async () => {

@@ -31,7 +31,7 @@ describe.each(PROVIDERS)('log scanner on %s', (provider) => {
     const events = await eventsOf(hostId);
     expect(events.map((e) => e.message)).toEqual(['repository is already locked by PID 42 on db1', 'locked by PID 45 on db2']);
     expect(events[0]).toMatchObject({ source: 'logscan', severity: 'critical', hostId });
-    expect(JSON.parse(events[0]!.metadata)).toEqual({ hostId, ruleId: r.id, ruleName: 'locked', stream: 'stderr', jobId: 'job-1', captures: { pid: '42', $2: 'db1' } });
+    expect(JSON.parse(events[0]!.metadata)).toEqual({ hostId, rule: 'locked', ruleId: r.id, ruleName: 'locked', stream: 'stderr', jobId: 'job-1', captures: { pid: '42', $2: 'db1' } });
     expect(JSON.parse(events[1]!.metadata)).toMatchObject({ jobId: null, captures: { pid: '45', $2: 'db2' } });
     expect(countersOf(hostId)).toMatchObject({ lines: 5, matched: 4, emitted: 2, suppressed: 2, dropped: 0 });
   });
