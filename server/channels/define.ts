@@ -50,11 +50,24 @@ export function defineChannel<C extends Record<string, unknown>>(def: ChannelKin
 }
 
 /** Field helpers shared by the kinds. */
+/** credentialsDecode: a URL's user name and password are valid percent-encoding (new URL() accepts `%ZZ`). */
+export function credentialsDecode(u: URL): boolean {
+  try {
+    decodeURIComponent(u.username);
+    decodeURIComponent(u.password);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const httpUrl = z
   .string()
   .trim()
   .min(1, 'is required')
   .max(2048, 'must be at most 2048 characters')
+  // eslint-disable-next-line no-control-regex
+  .refine((v) => !/[\x00-\x20\x7f]/.test(v), 'must not contain spaces or control characters')
   .refine((v) => {
     try {
       const u = new URL(v);
@@ -62,13 +75,15 @@ export const httpUrl = z
     } catch {
       return false;
     }
-  }, 'must be an http:// or https:// URL');
+  }, 'must be an http:// or https:// URL')
+  .refine((v) => !URL.canParse(v) || credentialsDecode(new URL(v)), 'has a user name or password that is not valid percent-encoding');
 
 /** A header value: CR/LF would let a value smuggle extra headers. */
 export const headerValue = z
   .string()
   .max(4096, 'must be at most 4096 characters')
-  .refine((v) => !/[\r\n]/.test(v), 'must not contain line breaks');
+  .refine((v) => !/[\r\n]/.test(v), 'must not contain line breaks')
+  .refine((v) => /^[\t\x20-\x7e]*$/.test(v), 'may hold printable ASCII characters only (HTTP header values cannot carry others)');
 
 /** stripCrlf removes CR/LF from any value put into a header. */
 export function stripCrlf(value: string): string {

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { connectAddress, type AllowList } from '../security/ssrf.ts';
-import type { SendResult } from './define.ts';
+import { credentialsDecode, type SendResult } from './define.ts';
 import { requestBytes, ResponseParser } from './http-wire.ts';
 
 /**
@@ -22,6 +22,10 @@ export interface HttpClient {
 const MAX_RESPONSE_BYTES = 64 * 1024;
 /** an idle kept-alive socket is closed after this long (below the 5 s keep-alive timeout of Node's own server, a common receiver) */
 const IDLE_MS = 4_000;
+
+function decoded(part: string): string {
+  return decodeURIComponent(part);
+}
 
 /** parseRetryAfter reads seconds or an HTTP date. */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
@@ -118,6 +122,7 @@ export function createHttpClient(allow: AllowList, opts: HttpClientOptions = {})
     let u: URL;
     try {
       u = new URL(url);
+      if (!credentialsDecode(u)) return `invalid URL ${url}: its user name or password is not valid percent-encoding`;
     } catch {
       return `invalid URL ${url}`;
     }
@@ -136,7 +141,7 @@ export function createHttpClient(allow: AllowList, opts: HttpClientOptions = {})
       path: u.pathname + u.search,
       host: u.host,
       // credentials in the URL become Basic auth, as Node does for a URL
-      basic: u.username || u.password ? Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64') : null,
+      basic: u.username || u.password ? Buffer.from(`${decoded(u.username)}:${decoded(u.password)}`).toString('base64') : null,
     };
   }
 

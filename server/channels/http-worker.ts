@@ -30,5 +30,11 @@ port.on('message', (batch: WorkerRequest[] | 'close') => {
     port.close();
     return;
   }
-  for (const [id, url, headers, body, timeoutMs] of batch) void http.post(url, headers, body, timeoutMs).then((r) => reply(id, r));
+  // a request that throws is that request's failure, never the thread's
+  for (const [id, url, headers, body, timeoutMs] of batch) {
+    void http.post(url, headers, body, timeoutMs).then(
+      (r) => reply(id, r),
+      (err: unknown) => reply(id, { ok: false, retry: false, error: `invalid request: ${err instanceof Error ? err.message : String(err)}` }),
+    );
+  }
 });

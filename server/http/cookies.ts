@@ -1,11 +1,17 @@
 /** The session cookie: HttpOnly, SameSite=Lax, Secure when Vigil is served over https. */
 export const SESSION_COOKIE = 'vigil_session';
 
-/** readCookie returns a cookie's value from a Cookie header. */
+/** readCookie returns a cookie's value from a Cookie header; a value that is not valid percent-encoding counts as absent. */
 export function readCookie(header: string | null | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
     const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(i + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
   }
   return undefined;
 }

@@ -31,12 +31,32 @@ export function cronError(expr: string): string | null {
   }
 }
 
-/** nextRuns lists the next `count` fire times strictly after `after`, or [] for an invalid cron. */
+/** how far past a spot cron-parser cannot get through we look again, and how often */
+const STEP_PAST_MS = 60 * 60 * 1000;
+const MAX_STEPS = 48;
+
+/**
+ * nextRuns lists the next `count` fire times strictly after `after`, or [] for an
+ * invalid cron. cron-parser gives up ("loop limit exceeded") at some daylight-
+ * saving changes (Lord Howe's half-hour shift): the search then steps an hour
+ * past that spot and goes on, so a valid schedule always has its next runs.
+ */
 export function nextRuns(expr: string, timezone: string, after: Date, count: number): Date[] {
   if (cronError(expr) || !isValidTimezone(timezone)) return [];
-  const it = CronExpressionParser.parse(expr.trim(), { tz: timezone, currentDate: after });
   const out: Date[] = [];
-  for (let i = 0; i < count; i++) out.push(it.next().toDate());
+  let from = after;
+  for (let steps = 0; out.length < count && steps <= MAX_STEPS; steps++) {
+    try {
+      const it = CronExpressionParser.parse(expr.trim(), { tz: timezone, currentDate: from });
+      while (out.length < count) {
+        const run = it.next().toDate();
+        out.push(run);
+        from = run;
+      }
+    } catch {
+      from = new Date(from.getTime() + STEP_PAST_MS);
+    }
+  }
   return out;
 }
 

@@ -61,6 +61,10 @@ describe(`foundation on ${TEST_PROVIDER}`, () => {
   it('refuses queries without credentials with UNAUTHENTICATED', async () => {
     const r = await gql(server.url, '{ hosts { totalCount } }');
     expect(errorCode(r)).toBe('UNAUTHENTICATED');
+    // a mangled session cookie is no session (and no error): a valid token next to it still works
+    expect(errorCode(await gql(server.url, '{ hosts { totalCount } }', {}, { cookie: 'vigil_session=%ZZ' }))).toBe('UNAUTHENTICATED');
+    const viewer = await tokenFor(server.url, 'VIEWER', admin);
+    expect((await gql(server.url, '{ hosts { totalCount } }', {}, { cookie: 'vigil_session=%ZZ', token: viewer })).data?.hosts.totalCount).toBeTypeOf('number');
     const bad = await gql(server.url, '{ hosts { totalCount } }', {}, { token: 'vgl_not-a-real-token' });
     expect(errorCode(bad)).toBe('UNAUTHENTICATED');
   });

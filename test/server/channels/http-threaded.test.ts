@@ -34,6 +34,13 @@ describe('the threaded HTTP client', () => {
     expect(logs.filter((l) => l.includes('delivery thread unavailable'))).toEqual([]);
   });
 
+  it('answers a URL whose credentials are not valid percent-encoding as that request\'s failure; the thread keeps sending', async () => {
+    const bad = await http.post(`http://%ZZ@${new URL(sink.url).host}/x`, {}, '{}', 5_000);
+    expect(bad).toMatchObject({ ok: false, retry: false, error: expect.stringMatching(/not valid percent-encoding/) });
+    expect(await http.post(`${sink.url}/after`, {}, '{}', 5_000)).toMatchObject({ ok: true });
+    expect(logs.filter((l) => l.includes('delivery thread unavailable'))).toEqual([]);
+  });
+
   it('refuses targets outside the allow-list inside the thread, without retrying', async () => {
     const result = await http.post('http://169.254.169.254/latest/meta-data', {}, '{}', 5_000);
     expect(result).toMatchObject({ ok: false, retry: false });

@@ -26,6 +26,16 @@ describe('header safety', () => {
   it('refuses header values with line breaks on save', () => {
     expect(CHANNELS.webhook.config.safeParse({ url: 'https://x.example/', headerName: 'X-A', headerValue: 'a\nb' }).success).toBe(false);
   });
+  it('refuses on save what no request could carry: control or non-ASCII characters in a header value or token, undecodable URL credentials, spaces in a URL', () => {
+    for (const config of [
+      { url: 'https://x.example/', headerName: 'X-A', headerValue: 'a\u0000b' },
+      { url: 'https://x.example/', bearerToken: 'é🔥' },
+      { url: 'http://%ZZ@x.example/' },
+      { url: 'https://x.example/a b' },
+      { url: 'https://x.example/\u0000' },
+    ]) expect(CHANNELS.webhook.config.safeParse(config).success, JSON.stringify(config)).toBe(false);
+    expect(CHANNELS.webhook.config.safeParse({ url: 'https://user:p%40ss@x.example/hook?a=1', bearerToken: 'tk_ABC-123.xyz' }).success).toBe(true);
+  });
 });
 
 describe('ntfy priority', () => {
