@@ -64,21 +64,21 @@ export function createAgentEndpoint(opts: EndpointOptions) {
   }
 
   async function handleRaw(session: AgentSession, data: WebSocket.RawData, isBinary: boolean) {
-    const badFrame = async (message: string, ref?: string) => {
-      await session.sendText(errorFrame('invalid_message', message, ref));
+    // Every refused frame counts towards the limit; frames queued behind the one that crossed it are dropped quietly.
+    const refuse = async (code: 'invalid_message' | 'hello_required', message: string, ref?: string) => {
+      if (!session.open) return;
+      await session.sendText(errorFrame(code, message, ref));
       if (session.countBadFrame(Date.now(), BAD_FRAME_WINDOW_MS) > BAD_FRAME_LIMIT) {
         log.warn('agent closed: too many invalid frames', { hostId: session.hostId });
         session.close(CLOSE.policy, 'too many invalid frames');
       }
     };
-    if (isBinary) return badFrame('binary frames are not accepted; send UTF-8 JSON text');
+    if (isBinary) return refuse('invalid_message', 'binary frames are not accepted; send UTF-8 JSON text');
     const parsed = parseFrame(data.toString());
-    if (!parsed.ok) return badFrame(parsed.message, parsed.ref);
+    if (!parsed.ok) return refuse('invalid_message', parsed.message, parsed.ref);
     const f = parsed.frame;
-    if (!session.helloDone && f.type !== 'hello') {
-      await session.sendText(errorFrame('hello_required', `the first frame must be hello, got ${f.type}`, f.id));
-      return;
-    }
+    if (!session.helloDone && f.type !== 'hello') return refuse('hello_required', `the first frame must be hello, got ${f.type}`, f.id);
+    if (session.helloDone && f.type === 'hello') return refuse('invalid_message', 'hello: already said hello on this connection', f.id);
     // Over the frame budget: this socket waits (its later frames queue behind this one); others are unaffected.
     const waitMs = session.frames.take(Date.now());
     if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
@@ -115,7 +115,8 @@ export function createAgentEndpoint(opts: EndpointOptions) {
         .then(async () => {
           // A replaced socket's host is still online through its successor (here or on another instance).
           if (!session.replaced) await opts.cluster?.forget(hostId, session.id);
-          if (!session.replaced && session.helloDone && !closing) await opts.presence.disconnected(hostId, `socket closed (${code})`);
+          // (also a socket that never said hello: it replaced the host's last one, so the host has none now)
+          if (!session.replaced && !closing) await opts.presence.disconnected(hostId, `socket closed (${code})`);
           if (session.helloDone) await opts.jobs.redispatchUnstarted(hostId);
         })
         .catch((err) => log.error('cleaning up a closed agent socket failed', { hostId, error: err }));

@@ -1,6 +1,6 @@
 import type { AgentSession } from './session.ts';
 import type { FrameOf, InboundFrame } from './protocol.ts';
-import { errorFrame, frame } from './protocol.ts';
+import { frame } from './protocol.ts';
 import type { Presence } from '../hosts/presence.ts';
 import type { JobsService } from '../jobs/jobs.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -59,10 +59,6 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   return {
     /** hello: online, versions, welcome then schedule.set on this socket, then any parked jobs. */
     async hello(s, f) {
-      if (s.helloDone) {
-        await s.sendText(errorFrame('invalid_message', 'hello: already said hello on this connection', f.id));
-        return;
-      }
       // A hello that fails (the database, say) leaves the socket without one: the agent may say it again.
       await presence.hello(s.hostId, { ...f.payload, protocolVersion: f.payload.protocolVersion });
       // welcome is the first frame the socket gets: other work (schedule pushes, jobs) reaches it only once
@@ -87,7 +83,10 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
 
     async 'job.started'(s, f) {
-      const job = await jobs.markStarted(s.hostId, f.payload.jobId, new Date(f.payload.startedAt));
+      // a start in the future (an agent clock ahead) is taken as now, as a finish is
+      const now = clock.now();
+      const reported = new Date(f.payload.startedAt);
+      const job = await jobs.markStarted(s.hostId, f.payload.jobId, reported > now ? now : reported);
       if (!job) log.debug('job.started ignored (unknown or not queued)', { hostId: s.hostId, jobId: f.payload.jobId });
     },
 

@@ -8,13 +8,52 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_FRAME_BYTES = 1024 * 1024;
 export const MAX_LOG_LINES = 500;
 
-const isoTime = z.string().max(64).refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO-8601 time');
+/**
+ * An ISO-8601 / RFC 3339 time (2026-12-07T03:00:00Z, ...+01:00, a space for the T,
+ * up to nanoseconds), in the years 2000-9999; one without an offset is UTC. It is
+ * passed on normalized (toISOString), so every later reader sees one form.
+ */
+const ISO_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+function parseIsoTime(v: string): Date | null {
+  const m = ISO_TIME.exec(v.trim());
+  if (!m) return null;
+  const [, date, time, offset] = m;
+  // at most milliseconds for Date.parse; an offset of hours only gets its minutes
+  const t = time!.replace(/(\.\d{3})\d+$/, '$1');
+  const zone = !offset ? 'Z' : /^[+-]\d{2}$/.test(offset) ? `${offset}:00` : offset.toUpperCase();
+  const d = new Date(`${date}T${t}${zone}`);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+const isoTime = z
+  .string()
+  .max(64)
+  .refine((v) => parseIsoTime(v) !== null, 'must be an ISO-8601 time (2026-12-07T03:00:00Z)')
+  .refine((v) => {
+    const year = parseIsoTime(v)?.getUTCFullYear() ?? 2000;
+    return year >= 2000 && year <= 9999;
+  }, 'must be a time in the years 2000-9999')
+  .transform((v) => parseIsoTime(v)!.toISOString());
+/** an agent-reported JSON value may nest this deep at most (it is stored and sent on) */
+const MAX_DEPTH = 16;
+/** depthOf measures nesting without recursion (a frame may nest far deeper than the stack). */
+function depthWithin(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d >= max) return false;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return true;
+}
 const id = z.string().min(1, 'must not be empty').max(64);
 const text = (max: number) => z.string().max(max);
 /** optional: an optional field may also be sent as null (many serializers write absent fields so); both mean absent. */
 const optional = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined).optional();
-/** label: descriptive text kept to `max` characters rather than refused (an agent's version string, its OS name). */
-const label = (max: number) => z.string().min(1, 'must not be empty').transform((v) => v.slice(0, max));
+/** label: descriptive text kept to `max` characters (whole characters) without control characters, rather than refused (an agent's version, its OS name). */
+// eslint-disable-next-line no-control-regex
+const clean = (v: string, max: number) => Array.from(v.replace(/[\u0000-\u001f\u007f]/g, '')).slice(0, max).join('');
+const label = (max: number) => z.string().min(1, 'must not be empty').transform((v) => clean(v, max));
 
 export const HelloPayload = z.object({
   protocolVersion: z.literal(PROTOCOL_VERSION, { message: `must be ${PROTOCOL_VERSION}` }),
@@ -22,7 +61,7 @@ export const HelloPayload = z.object({
   os: label(64),
   arch: label(64),
   hostname: label(255),
-  resticVersion: optional(z.string().transform((v) => v.slice(0, 128))),
+  resticVersion: optional(z.string().transform((v) => clean(v, 128))),
   // only a version the server issued counts; anything else (negative, fractional) is as if not sent
   appliedScheduleVersion: optional(z.number().transform((v) => (Number.isInteger(v) && v >= 0 ? v : undefined))),
 });
@@ -58,13 +97,19 @@ export const BackupSummary = z.object({
   totalBytes: optional(z.number()),
   durationMs: optional(z.number()),
   message: optional(text(4000)),
-}).passthrough();
+})
+  .passthrough()
+  .superRefine((s, ctx) => {
+    // depth first: serializing a value nested too deep would overflow the stack
+    if (!depthWithin(s, MAX_DEPTH)) ctx.addIssue({ code: 'custom', message: `must not nest deeper than ${MAX_DEPTH} levels` });
+    else if (JSON.stringify(s).length > 64 * 1024) ctx.addIssue({ code: 'custom', message: 'must be at most 64 KiB as JSON' });
+  });
 
 export const JobFinishedPayload = z.object({
   jobId: id,
   status: z.enum(['succeeded', 'failed', 'cancelled']),
   finishedAt: isoTime,
-  exitCode: optional(z.number().int()),
+  exitCode: optional(z.number().int().min(-2147483648).max(2147483647)),
   error: optional(text(16_000)),
   summary: optional(BackupSummary),
 });

@@ -154,7 +154,8 @@ async function updateHostBackupState(tx: Tx, sql: Sql, jobs: FinishedJob[], read
     table: 'Host',
     columns: [['id', 'text'], ['status', 'text'], ['jobId', 'text'], ['okAt', 'time']],
     rows: [...hostState].map(([id, s]) => [id, s.status, s.jobId, s.okAt]),
-    set: '"lastBackupStatus" = v."status", "lastBackupJobId" = v."jobId", "lastBackupAt" = COALESCE(v."okAt", "Host"."lastBackupAt")',
+    // the last successful backup's time only moves forward (a late report of an older backup keeps the newer time)
+    set: '"lastBackupStatus" = v."status", "lastBackupJobId" = v."jobId", "lastBackupAt" = CASE WHEN "Host"."lastBackupAt" IS NULL OR v."okAt" > "Host"."lastBackupAt" THEN COALESCE(v."okAt", "Host"."lastBackupAt") ELSE "Host"."lastBackupAt" END',
     where: '"Host"."id" = v."id"',
   });
   return readBack ? wholeRows<Host>(tx, sql, 'Host', [...hostState.keys()], SHAPES.Host) : [];

@@ -82,12 +82,93 @@ describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
     expect(a.of('error')).toEqual([]);
   });
 
+  it('refuses what a frame could only write as nonsense, naming the field; a late or skewed report cannot move time backwards or forwards', async () => {
+    const { hostId, agentToken } = await enroll('nonsense-host');
+    const a = await online(agentToken);
+    const run = async () => {
+      const seen = a.of('command.run').length;
+      const id = (await gqlOk(server.url, `mutation { runJob(hostId:"${hostId}", kind:CHECK) { id } }`, {}, { token })).runJob.id as string;
+      await a.next('command.run', seen + 1);
+      return id;
+    };
+    const jobId = await run();
+    const now = () => new Date().toISOString();
+    // 5,000 levels of nesting (written as text: serializing it would overflow this test's own stack)
+    const deep = `${'['.repeat(5000)}1${']'.repeat(5000)}`;
+    a.raw(`{"v":1,"type":"job.finished","id":"deep","payload":{"jobId":"${jobId}","status":"succeeded","finishedAt":"${now()}","summary":{"snapshotId":"s","x":${deep}}}}`);
+    a.send('job.finished', { jobId, status: 'failed', finishedAt: now(), exitCode: 2147483648 }, 'exit');
+    a.send('job.finished', { jobId, status: 'failed', finishedAt: 'foo 1' }, 'time');
+    a.send('job.started', { jobId, startedAt: '-271821-04-20T00:00:00Z' }, 'past');
+    await a.next('error', 4);
+    expect(a.of('error').map((e) => [e.payload.ref, e.payload.code, /payload\.(summary|exitCode|finishedAt|startedAt)/.exec(e.payload.message)?.[0]])).toEqual([
+      ['deep', 'invalid_message', 'payload.summary'],
+      ['exit', 'invalid_message', 'payload.exitCode'],
+      ['time', 'invalid_message', 'payload.finishedAt'],
+      ['past', 'invalid_message', 'payload.startedAt'],
+    ]);
+    expect((await jobsOf(hostId)).edges[0].node.status).toBe('QUEUED');
+    // a start reported in the future is taken as now
+    a.send('job.started', { jobId, startedAt: '2999-01-01T00:00:00Z' });
+    await waitFor(async () => (await jobsOf(hostId)).edges[0].node.status === 'RUNNING');
+    const started = (await gqlOk(server.url, `{ job(id:"${jobId}") { startedAt } }`, {}, { token })).job.startedAt as string;
+    expect(Date.parse(started)).toBeLessThanOrEqual(Date.now());
+    // a fire for a slot outside any sensible time is refused like any bad field
+    const s = await gqlOk(server.url, `mutation { createSchedule(input:{ hostId:"${hostId}", kind:CHECK, cron:"0 3 * * *" }) { id } }`, {}, { token });
+    a.send('schedule.fire', { scheduleId: s.createSchedule.id, scheduledAt: '+275760-09-13T00:00:00.000Z' }, 'far');
+    expect((await a.next('error', 5)).payload).toMatchObject({ ref: 'far', code: 'invalid_message', message: expect.stringMatching(/payload\.scheduledAt/) });
+    expect((await jobsOf(hostId)).totalCount).toBe(1);
+  });
+
+  it('keeps the newest successful backup time when an older backup reports late', async () => {
+    const { hostId, agentToken } = await enroll('late-report');
+    const a = await online(agentToken);
+    const lastBackupAt = async () => (await gqlOk(server.url, `{ host(id:"${hostId}") { lastBackupAt } }`, {}, { token })).host.lastBackupAt as string | null;
+    const paths = ['/srv'];
+    const backup = async () => {
+      const seen = a.of('command.run').length;
+      const id = (await gqlOk(server.url, `mutation($p:[String!]){ runJob(hostId:"${hostId}", kind:BACKUP, paths:$p) { id } }`, { p: paths }, { token })).runJob.id as string;
+      await a.next('command.run', seen + 1);
+      return id;
+    };
+    const [older, newer] = [await backup(), await backup()];
+    const newerAt = new Date(Date.now() - 60_000).toISOString();
+    a.send('job.finished', { jobId: newer, status: 'succeeded', finishedAt: newerAt });
+    await waitFor(async () => (await lastBackupAt()) === newerAt);
+    a.send('job.finished', { jobId: older, status: 'succeeded', finishedAt: new Date(Date.now() - 3_600_000).toISOString() });
+    await waitFor(async () => (await jobsOf(hostId)).edges.every((e: any) => e.node.status === 'SUCCEEDED'));
+    expect(await lastBackupAt()).toBe(newerAt);
+  });
+
   it('requires hello first', async () => {
     const { agentToken } = await enroll('hello-first');
     const a = await TestAgent.connect(server.url, agentToken);
     agents.push(a);
     a.send('heartbeat', {}, 'h1');
     expect((await a.next('error')).payload).toMatchObject({ code: 'hello_required', ref: 'h1' });
+  });
+
+  it('counts frames before hello, and a second hello, towards the invalid-frame limit', async () => {
+    const { agentToken } = await enroll('chatty-before-hello');
+    const early = await TestAgent.connect(server.url, agentToken);
+    agents.push(early);
+    for (let i = 0; i < 21; i++) early.send('heartbeat', {}, `h${i}`);
+    expect((await early.waitClosed()).code).toBe(1008);
+    expect(early.of('error').map((e) => e.payload.code)).toEqual(Array(21).fill('hello_required'));
+    const twice = await online(agentToken);
+    for (let i = 0; i < 21; i++) twice.send('hello', { protocolVersion: 1, agentVersion: 'x', os: 'linux', arch: 'amd64', hostname: 'h' }, `again${i}`);
+    expect((await twice.waitClosed()).code).toBe(1008);
+    expect(twice.of('error')[0]!.payload).toMatchObject({ code: 'invalid_message', ref: 'again0', message: expect.stringMatching(/already said hello/) });
+  });
+
+  it('takes a host offline when the socket that replaced its connection closes before saying hello', async () => {
+    const { hostId, agentToken } = await enroll('ghost-host');
+    await online(agentToken);
+    const silent = await TestAgent.connect(server.url, agentToken);
+    agents.push(silent);
+    await waitFor(async () => (await hostQuery(hostId)).status === 'ONLINE');
+    silent.close();
+    // at once, not after the silence threshold (2 s here)
+    await waitFor(async () => (await hostQuery(hostId)).status === 'OFFLINE', { timeoutMs: 1500 });
   });
 
   it('closes a socket that never says hello', async () => {
@@ -124,8 +205,11 @@ describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
     expect(errors[3]!.payload).toMatchObject({ ref: 'v1', message: expect.stringMatching(/payload\.version/) });
     expect(errors[4]!.payload.message).toMatch(/binary/);
     expect(a.closed).toBeNull();
-    for (let i = 0; i < 20; i++) a.raw(`{"broken": ${i}`);
+    // a flood past the limit closes once, and the frames queued behind are dropped quietly
+    for (let i = 0; i < 200; i++) a.raw(`{"broken": ${i}`);
     expect((await a.waitClosed()).code).toBe(1008);
+    await waitFor(() => server.logs.some((l) => l.includes('too many invalid frames') && l.includes(hostId)));
+    expect(server.logs.filter((l) => l.includes('agent closed: too many invalid frames') && l.includes(hostId))).toHaveLength(1);
     const after = await hostQuery(hostId);
     expect(after.appliedScheduleVersion).toBe(before.appliedScheduleVersion);
     expect((await jobsOf(hostId)).totalCount).toBe(jobsBefore);
