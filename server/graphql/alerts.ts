@@ -1,6 +1,6 @@
 import { filter, pipe } from 'graphql-yoga';
 import { builder } from './builder.ts';
-import { AlertStatusEnum, PAGE, pageQuery, SeverityEnum, lower, textContains, upper } from './common.ts';
+import { AlertStatusEnum, PAGE, checkedFilter, pageQuery, SeverityEnum, lower, textContains, upper } from './common.ts';
 import { actorOf, requireRole, requireViewer } from '../users/roles.ts';
 import type { AlertChange } from '../pubsub.ts';
 import type { GraphQLContext } from './context.ts';
@@ -26,7 +26,8 @@ type AlertFilterArgs = {
   search?: string | null;
 } | null | undefined;
 
-function alertWhere(ctx: GraphQLContext, f: AlertFilterArgs) {
+function alertWhere(ctx: GraphQLContext, given: AlertFilterArgs) {
+  const f = checkedFilter(given);
   const and: object[] = [];
   if (f?.status?.length) and.push({ status: { in: f.status.map(lower) } });
   if (f?.severity?.length) and.push({ severity: { in: f.severity.map(lower) } });
@@ -157,6 +158,7 @@ builder.subscriptionFields((t) => ({
     args: { filter: t.arg({ type: AlertFilter }) },
     subscribe: (_root, args, ctx) => {
       requireViewer(ctx.viewer);
+      const checked = checkedFilter(args.filter);
       // host names for the search, looked up once per host for this subscription
       const names = new Map<string, Promise<string | null>>();
       const hostName = (id: string) => {
@@ -165,7 +167,7 @@ builder.subscriptionFields((t) => ({
       };
       return pipe(
         ctx.services.pubsub.subscribe('alertChanged'),
-        filter((change: AlertChange) => matchesFilter(change, args.filter, hostName)),
+        filter((change: AlertChange) => matchesFilter(change, checked, hostName)),
       );
     },
     resolve: (change) => change,

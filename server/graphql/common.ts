@@ -4,7 +4,7 @@ import { builder } from './builder.ts';
 import { ROLES } from '../users/roles.ts';
 import { JOB_KINDS } from '../schedules/schedules.ts';
 import type { Services } from '../services.ts';
-import { badInput } from '../errors.ts';
+import { badInput, type FieldError } from '../errors.ts';
 
 /** Shared enums and input helpers. GraphQL enums are UPPER_CASE; storage is lower-case. */
 export const upper = (s: string) => s.toUpperCase().replace(/-/g, '_');
@@ -57,6 +57,31 @@ export function textContains(services: Services, term: string) {
 }
 
 export const PAGE = { defaultSize: 50, maxSize: 500 };
+
+/** A filter's limits: values per list, characters per text. */
+const FILTER_LIST_MAX = 50;
+const FILTER_TEXT_MAX = 200;
+
+/**
+ * checkedFilter keeps a filter argument within sane limits - a list of 1,000 tags
+ * or a 30,000-character search would reach the database only as an error: lists
+ * are deduplicated and hold at most 50 values, texts at most 200 characters.
+ */
+export function checkedFilter<F extends object | null | undefined>(filter: F, arg = 'filter'): F {
+  if (!filter) return filter;
+  const out: Record<string, unknown> = { ...filter };
+  const bad: FieldError[] = [];
+  for (const [key, value] of Object.entries(filter)) {
+    if (Array.isArray(value)) {
+      out[key] = [...new Set(value)];
+      if ((out[key] as unknown[]).length > FILTER_LIST_MAX) bad.push({ path: `${arg}.${key}`, message: `must hold at most ${FILTER_LIST_MAX} values` });
+    } else if (typeof value === 'string' && value.length > FILTER_TEXT_MAX) {
+      bad.push({ path: `${arg}.${key}`, message: `must be at most ${FILTER_TEXT_MAX} characters` });
+    }
+  }
+  if (bad.length) throw badInput(bad);
+  return out as F;
+}
 
 /**
  * pageQuery passes a connection's query on, refusing a cursor that decodes to

@@ -20,6 +20,12 @@ export function useErrorCodes(): Plugin {
         if (result.length) setResult(result.map((e) => validationError(e, params.documentAST)));
       };
     },
+    // the last word on every HTTP result: an error still without a code (a query limit) gets GraphQL's validation code
+    onResultProcess({ result, setResult }) {
+      if (!result || Array.isArray(result) || Symbol.asyncIterator in (result as object)) return;
+      const single = result as ExecutionResult;
+      if (single.errors?.some((e) => !e.extensions?.code)) setResult({ ...single, errors: single.errors.map(withValidationCode) });
+    },
     onExecute({ args }) {
       return { onExecuteDone: (payload) => handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => setResult(withCodes(result, args.document))) };
     },
@@ -29,13 +35,24 @@ export function useErrorCodes(): Plugin {
   };
 }
 
+/** unmapped: an error still to be given its code - none yet, or BAD_USER_INPUT without the fields it owes (Yoga's own, over WebSocket) */
+const unmapped = (e: GraphQLError) => !e.extensions?.code || (e.extensions.code === 'BAD_USER_INPUT' && !e.extensions.fields);
+
 function withCodes(result: ExecutionResult, document: DocumentNode): ExecutionResult {
-  if (!result.errors?.length || result.errors.every((e) => e.extensions?.code)) return result;
-  return { ...result, errors: result.errors.map((e) => (e.extensions?.code ? e : executionError(e, document))) };
+  if (!result.errors?.some(unmapped)) return result;
+  return { ...result, errors: result.errors.map((e) => (unmapped(e) ? executionError(e, document) : e)) };
 }
 
 function badUserInput(original: GraphQLError, fields: FieldError[]): GraphQLError {
-  return new GraphQLError(original.message, { nodes: original.nodes, source: original.source, positions: original.positions, path: original.path, originalError: original.originalError, extensions: { ...original.extensions, code: 'BAD_USER_INPUT', fields } });
+  // `http` is Yoga's note to itself (the status); over WebSocket it would reach the client
+  const { http: _status, ...extensions } = original.extensions ?? {};
+  return new GraphQLError(original.message, { nodes: original.nodes, source: original.source, positions: original.positions, path: original.path, originalError: original.originalError, extensions: { ...extensions, code: 'BAD_USER_INPUT', fields } });
+}
+
+/** withValidationCode: a query-shape error GraphQL raised without a code (a depth, alias or cost limit). */
+function withValidationCode(error: GraphQLError): GraphQLError {
+  if (error.extensions?.code) return error;
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: error.originalError, extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } });
 }
 
 /** The messages graphql-js and Pothos use for input that does not fit the schema. */
@@ -44,16 +61,21 @@ const UNKNOWN_FIELD = /^Field "([^"]+)" is not defined by type/;
 const MISSING_ARGUMENT = /^(?:Argument "([^"]+)" of required type "[^"]+" was not provided|Field "[^"]+" argument "([^"]+)" of type "[^"]+" is required)/;
 const BAD_ARGUMENT = /^Arguments? "([^"]+)"/;
 const BAD_CURSOR = /^(Invalid cursor|Cursor must be a string)/;
-const VARIABLE = /^Variable "\$([^"]+)" (?:got invalid value .*?(?: at "([^"]+)")?; (.*)|of required type "[^"]+" was not provided\.?)$/s;
+const VARIABLE = /^Variable "\$([^"]+)" (?:got invalid value .*?(?: at "([^"]+)")?; (.*)|of required type "[^"]+" was not provided\.?|of non-null type "[^"]+" must not be null\.?)$/s;
 
-/** validationError: a validation error on a value written in the query becomes BAD_USER_INPUT; others (unknown fields, syntax) stay as they are. */
+/** validationError: a validation error on a value written in the query becomes BAD_USER_INPUT; others (unknown fields, limits) GRAPHQL_VALIDATION_FAILED. */
 function validationError(error: GraphQLError, document: DocumentNode | undefined): GraphQLError {
+  const input = inputValidationError(error, document);
+  return input ?? withValidationCode(error);
+}
+
+function inputValidationError(error: GraphQLError, document: DocumentNode | undefined): GraphQLError | null {
   const node = error.nodes?.[0];
-  if (!node || !document) return error;
+  if (!node || !document) return null;
   const missingArgument = MISSING_ARGUMENT.exec(error.message);
   if (missingArgument) return badUserInput(error, [{ path: (missingArgument[1] ?? missingArgument[2])!, message: error.message }]);
   const at = inputPathOf(document, node);
-  if (!at) return error;
+  if (!at) return null;
   const field = MISSING_FIELD.exec(error.message)?.[1];
   return badUserInput(error, [{ path: fieldPath(field ? [...at, field] : at), message: error.message }]);
 }
@@ -63,11 +85,12 @@ function executionError(error: GraphQLError, document: DocumentNode): GraphQLErr
   const variable = VARIABLE.exec(error.message);
   if (variable) {
     const [, name, at, reason] = variable;
-    const rest = at ? at.split('.').slice(1) : [];
+    // graphql-js writes list positions as [0]; our paths as .0 (sources.1)
+    const rest = at ? at.replace(/\[(\d+)\]/g, '.$1').split('.').slice(1) : [];
     const field = reason ? (MISSING_FIELD.exec(reason)?.[1] ?? UNKNOWN_FIELD.exec(reason)?.[1]) : undefined;
-    return badUserInput(error, [{ path: fieldPath([argumentOfVariable(document, name!) ?? name!, ...rest, ...(field ? [field] : [])]), message: error.message }]);
+    return badUserInput(error, [{ path: fieldPath([...(placeOfVariable(document, name!) ?? [name!]), ...rest, ...(field ? [field] : [])]), message: error.message }]);
   }
-  if (BAD_CURSOR.test(error.message)) return badUserInput(error, [{ path: 'after', message: 'not a cursor this list handed out' }]);
+  if (BAD_CURSOR.test(error.message)) return badUserInput(error, [{ path: cursorArgument(document, error.path), message: 'not a cursor this list handed out' }]);
   const argument = BAD_ARGUMENT.exec(error.message);
   // only the connection checks' own errors (GraphQL errors without a code), never a failure underneath
   if (argument && (!error.originalError || error.originalError instanceof GraphQLError)) return badUserInput(error, [{ path: argument[1]!, message: error.message }]);
@@ -100,12 +123,33 @@ function inputPathOf(document: DocumentNode, target: ASTNode): string[] | null {
   return found;
 }
 
-/** argumentOfVariable: the argument a variable is passed to directly (`createChannel(input: $i)` -> input). */
-function argumentOfVariable(document: DocumentNode, variable: string): string | null {
-  let argument: string | null = null;
+/** placeOfVariable: where a variable is used - its argument and the input fields around it (`hosts(orderBy: { direction: $d })` -> orderBy.direction). */
+function placeOfVariable(document: DocumentNode, variable: string): string[] | null {
+  const stack: string[] = [];
+  let found: string[] | null = null;
   visit(document, {
-    Argument(node) {
-      if (!argument && node.value.kind === Kind.VARIABLE && node.value.name.value === variable) argument = node.name.value;
+    enter(node) {
+      if (found) return false;
+      if (node.kind === Kind.ARGUMENT || node.kind === Kind.OBJECT_FIELD) stack.push(node.name.value);
+      if (node.kind === Kind.VARIABLE && node.name.value === variable && stack.length) found = [...stack];
+      return undefined;
+    },
+    leave(node) {
+      if (node.kind === Kind.ARGUMENT || node.kind === Kind.OBJECT_FIELD) stack.pop();
+    },
+  });
+  return found;
+}
+
+/** cursorArgument: which cursor the field at `path` was given - `before` when that is the one, else `after`. */
+function cursorArgument(document: DocumentNode, path: ReadonlyArray<string | number> | undefined): 'after' | 'before' {
+  const key = [...(path ?? [])].reverse().find((p): p is string => typeof p === 'string');
+  let argument: 'after' | 'before' = 'after';
+  visit(document, {
+    Field(node) {
+      if ((node.alias?.value ?? node.name.value) !== key) return;
+      const names = (node.arguments ?? []).map((a) => a.name.value);
+      if (names.includes('before') && !names.includes('after')) argument = 'before';
     },
   });
   return argument;

@@ -1,6 +1,6 @@
 import { filter, pipe } from 'graphql-yoga';
 import { builder } from './builder.ts';
-import { PAGE, pageQuery, SeverityEnum, lower, textContains, upper } from './common.ts';
+import { PAGE, checkedFilter, pageQuery, SeverityEnum, lower, textContains, upper } from './common.ts';
 import { HostRef } from './hosts.ts';
 import { requireViewer } from '../users/roles.ts';
 import type { Event } from '../../prisma/generated/sqlite/client.ts';
@@ -18,7 +18,8 @@ export const EventFilter = builder.inputType('EventFilter', {
 
 type EventFilterArgs = { sources?: string[] | null; severities?: string[] | null; hostId?: string | number | null; search?: string | null } | null | undefined;
 
-function eventWhere(ctx: GraphQLContext, f: EventFilterArgs) {
+function eventWhere(ctx: GraphQLContext, given: EventFilterArgs) {
+  const f = checkedFilter(given);
   const and: object[] = [];
   if (f?.sources?.length) and.push({ source: { in: f.sources.map((s) => s.trim().toLowerCase()) } });
   if (f?.severities?.length) and.push({ severity: { in: f.severities.map(lower) } });
@@ -93,9 +94,10 @@ builder.subscriptionFields((t) => ({
     args: { filter: t.arg({ type: EventFilter }) },
     subscribe: (_root, args, ctx) => {
       requireViewer(ctx.viewer);
+      const checked = checkedFilter(args.filter);
       return pipe(
         ctx.services.pubsub.subscribe('eventLogged'),
-        filter((e: Event) => eventMatches(e, args.filter)),
+        filter((e: Event) => eventMatches(e, checked)),
       );
     },
     resolve: (event) => event,

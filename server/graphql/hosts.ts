@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { builder } from './builder.ts';
-import { PAGE, likeLiteral, pageQuery, SortDirectionEnum, nameField, noNulls, tagList, textContains } from './common.ts';
+import { PAGE, checkedFilter, likeLiteral, pageQuery, SortDirectionEnum, nameField, noNulls, tagList, textContains } from './common.ts';
 import { parseInput } from '../validation.ts';
 import { actorOf, requireRole, requireViewer } from '../users/roles.ts';
 import { displayStatus, parseJsonList, statusWhere, type HostDisplayStatus } from '../hosts/status.ts';
@@ -83,7 +83,8 @@ export const HostRef = builder.prismaObject('Host', {
   }),
 });
 
-function hostWhere(ctx: GraphQLContext, filter: { status?: HostDisplayStatus[] | null; tags?: string[] | null; search?: string | null; alwaysOn?: boolean | null } | null | undefined) {
+function hostWhere(ctx: GraphQLContext, given: { status?: HostDisplayStatus[] | null; tags?: string[] | null; search?: string | null; alwaysOn?: boolean | null } | null | undefined) {
+  const filter = checkedFilter(given);
   const and: object[] = [];
   if (filter?.status?.length) and.push({ OR: filter.status.map(statusWhere) });
   for (const tag of filter?.tags ?? []) and.push({ tags: { contains: likeLiteral(JSON.stringify(tag)) } });

@@ -1,5 +1,5 @@
 import { builder } from './builder.ts';
-import { JobKindEnum, JobStatusEnum, LogStreamEnum, PAGE, pageQuery, lower, upper } from './common.ts';
+import { JobKindEnum, JobStatusEnum, LogStreamEnum, PAGE, checkedFilter, pageQuery, lower, upper } from './common.ts';
 import { z } from 'zod';
 import { filter, pipe } from 'graphql-yoga';
 import { actorOf, requireRole, requireViewer } from '../users/roles.ts';
@@ -68,7 +68,8 @@ const JobLogLineRef = builder.objectRef<JobLogLineEvent>('JobLogLineEvent').impl
 
 type JobFilterArgs = { hostId?: string | number | null; scheduleId?: string | number | null; status?: string[] | null; kind?: string[] | null } | null | undefined;
 
-function jobWhere(f: JobFilterArgs) {
+function jobWhere(given: JobFilterArgs) {
+  const f = checkedFilter(given);
   return {
     hostId: f?.hostId ? String(f.hostId) : undefined,
     scheduleId: f?.scheduleId ? String(f.scheduleId) : undefined,

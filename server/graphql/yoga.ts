@@ -144,6 +144,8 @@ export function createGraphQLServer(services: Services): GraphQLServer {
         try {
           document = parse(payload.query);
         } catch (err) {
+          // as over HTTP: a query that does not parse says so in its code
+          if (err instanceof GraphQLError && !err.extensions?.code) return [new GraphQLError(err.message, { source: err.source, positions: err.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
           return [err as never];
         }
         const args = {

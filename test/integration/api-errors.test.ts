@@ -71,8 +71,33 @@ describe(`GraphQL input errors on ${TEST_PROVIDER}`, () => {
     }
   });
 
-  it('keeps query-shape mistakes apart from input mistakes', async () => {
+  it('keeps query-shape mistakes apart from input mistakes, limits included', async () => {
     expect(errorCode(await ask('{ hosts { nope } }'))).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(errorCode(await ask('{ hosts( }'))).toBe('GRAPHQL_PARSE_FAILED');
+    const aliases = `{ ${Array.from({ length: 25 }, (_, i) => `a${i}: me { username }`).join(' ')} }`;
+    expect(errorCode(await ask(aliases))).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('names the field of a null for a non-null variable, of a variable inside an input object, and of a bad `before`', async () => {
+    const nulled = await ask('mutation($id:ID!){ deleteHost(id:$id) }', { id: null });
+    expect(errorCode(nulled)).toBe('BAD_USER_INPUT');
+    expect(fieldPaths(nulled)).toEqual(['id']);
+    const nested = await ask('query($d:SortDirection){ hosts(orderBy:{ field:NAME, direction:$d }){ totalCount } }', { d: 'SIDEWAYS' });
+    expect(fieldPaths(nested)).toEqual(['orderBy.direction']);
+    const before = await ask('{ hosts(before:"zzz", last:2){ edges { cursor } } }');
+    expect(errorCode(before)).toBe('BAD_USER_INPUT');
+    expect(fieldPaths(before)).toEqual(['before']);
+  });
+
+  it('refuses filters past their limits as input: long lists, long texts (and takes repeated values once)', async () => {
+    const tags = await ask('query($t:[String!]){ hosts(filter:{ tags:$t }){ totalCount } }', { t: Array.from({ length: 1000 }, (_, i) => `t${i}`) });
+    expect(errorCode(tags)).toBe('BAD_USER_INPUT');
+    expect(fieldPaths(tags)).toEqual(['filter.tags']);
+    const search = await ask('query($s:String){ alerts(filter:{ search:$s }){ totalCount } events(filter:{ search:$s }){ totalCount } }', { s: 'x'.repeat(30_000) });
+    expect(errorCode(search)).toBe('BAD_USER_INPUT');
+    expect(fieldPaths(search)).toContain('filter.search');
+    const repeated = await ask('query($s:[Severity!]){ alerts(filter:{ severity:$s }){ totalCount } }', { s: Array(5000).fill('INFO') });
+    expect(repeated.errors).toBeUndefined();
+    expect(repeated.data.alerts.totalCount).toBeTypeOf('number');
   });
 });

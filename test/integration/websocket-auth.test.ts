@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 /** run one operation over graphql-ws with the given handshake; resolves with its first result or the close. */
-function once(opts: { headers?: Record<string, string>; params?: Record<string, unknown>; query: string }): Promise<{ data?: unknown; errors?: Array<{ message: string }>; closed?: number }> {
+function once(opts: { headers?: Record<string, string>; params?: Record<string, unknown>; query: string; variables?: Record<string, unknown> }): Promise<{ data?: unknown; errors?: Array<{ message: string; extensions?: Record<string, unknown> }>; closed?: number }> {
   return new Promise((resolve) => {
     class WithHeaders extends WebSocket {
       constructor(address: string, protocols?: string | string[]) {
@@ -39,7 +39,7 @@ function once(opts: { headers?: Record<string, string>; params?: Record<string, 
       retryAttempts: 0,
       on: { closed: (e) => resolve({ closed: (e as { code: number }).code }) },
     });
-    client.subscribe({ query: opts.query }, {
+    client.subscribe({ query: opts.query, variables: opts.variables }, {
       next: (r) => resolve(r as never),
       error: (e) => resolve(Array.isArray(e) ? { errors: e as never } : { closed: (e as { code?: number }).code ?? -1 }),
       complete: () => undefined,
@@ -60,6 +60,14 @@ describe(`websockets on ${TEST_PROVIDER}`, () => {
     expect(foreign.closed).toBe(4403);
     const none = await once({ query: '{ me { username } }' });
     expect(none.closed).toBe(4403);
+  });
+
+  it('answers syntax and input errors with the same codes and fields as over HTTP', async () => {
+    const params = { authorization: `Bearer ${token}` };
+    const syntax = await once({ params, query: 'subscription {' });
+    expect(syntax.errors?.[0]?.extensions).toMatchObject({ code: 'GRAPHQL_PARSE_FAILED' });
+    const bad = await once({ params, query: 'subscription($f:AlertFilter){ alertChanged(filter:$f){ type } }', variables: { f: { severity: ['NOPE'] } } });
+    expect(bad.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', fields: [{ path: 'filter.severity.0', message: expect.any(String) }] });
   });
 
   it('accepts a token in connectionParams from any client, with or without an Origin', async () => {
