@@ -22,11 +22,15 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, prefi
   return result.data;
 }
 
-/** displayName: a trimmed, bounded name without control characters (hosts, channels, triggers, rules...). */
+/**
+ * displayName: a trimmed, bounded name without control or invisible formatting
+ * characters (hosts, channels, triggers, rules...): a zero-width or right-to-left
+ * override character would let two names look alike, or one read as another.
+ */
 export const displayName = (max = 100) =>
   z
     .string({ message: 'is required' })
     .trim()
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
-    .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
+    .refine((v) => !/[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Zl}\p{Zp}]/u.test(v), 'must not contain control or invisible formatting characters');

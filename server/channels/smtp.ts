@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import net from 'node:net';
 import nodemailer from 'nodemailer';
 import MimeNode from 'nodemailer/lib/mime-node';
 import type Mail from 'nodemailer/lib/mailer';
@@ -16,11 +17,20 @@ function addressOf(value: string): string | null {
   return m && ADDRESS.test(m[1]!) ? m[1]! : null;
 }
 
+/** isHostName: an RFC 1123 name (labels of letters, digits and inner hyphens, dot-separated). */
+function isHostName(v: string): boolean {
+  return v.length <= 253 && /^(?=.*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/.test(v);
+}
+
+// eslint-disable-next-line no-control-regex
+const noControl = (v: string) => !/[\u0000-\u001f\u007f]/.test(v);
+
 const mailbox = z
   .string()
   .trim()
   .min(1, 'is required')
   .max(320)
+  .refine(noControl, 'must not contain control characters')
   .refine((v) => addressOf(v) !== null, 'must be an email address (user@example.com or "Name <user@example.com>")');
 
 const mailboxList = z
@@ -28,6 +38,7 @@ const mailboxList = z
   .trim()
   .min(1, 'is required')
   .max(2000)
+  .refine(noControl, 'must not contain control characters')
   .refine((v) => v.split(',').every((part) => addressOf(part) !== null), 'must be one or more email addresses, comma-separated');
 
 const config = z.object({
@@ -36,7 +47,7 @@ const config = z.object({
     .trim()
     .min(1, 'is required')
     .max(253)
-    .regex(/^[A-Za-z0-9.-]+$|^\[?[0-9A-Fa-f:.]+\]?$/, 'must be a host name or IP address'),
+    .refine((v) => isHostName(v) || net.isIP(v.replace(/^\[|\]$/g, '')) !== 0, 'must be a host name or IP address'),
   port: z.number({ message: 'must be a number' }).int('must be a whole number').min(1, 'must be between 1 and 65535').max(65535, 'must be between 1 and 65535'),
   encryption: z.enum(['starttls', 'tls', 'none']),
   username: z.string().max(320).optional(),

@@ -38,7 +38,13 @@ const CreatedApiToken = builder.objectRef<{ token: string; apiToken: ApiToken }>
 });
 
 const roleOf = (r: string) => lower(r) as Role;
-const Password = z.string({ message: 'is required' }).min(8, 'must be at least 8 characters').max(200, 'must be at most 200 characters');
+const Password = z
+  .string({ message: 'is required' })
+  .min(8, 'must be at least 8 characters')
+  .max(200, 'must be at most 200 characters')
+  .refine((v) => v.trim().length > 0, 'must not be blank')
+  // eslint-disable-next-line no-control-regex
+  .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
 const Username = z
   .string({ message: 'is required' })
   .trim()

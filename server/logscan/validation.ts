@@ -15,10 +15,11 @@ export const MAX_SAMPLE_BYTES = 64 * 1024;
 
 const name = displayName(100);
 
-/** patternField is a pattern that compiles with RE2. */
+/** patternField is a pattern that compiles with RE2 (and says something: a blank one would match nearly every line). */
 export const patternField = z
   .string({ message: 'is required' })
   .max(MAX_PATTERN_LENGTH, `must be at most ${MAX_PATTERN_LENGTH} characters`)
+  .refine((v) => v.trim().length > 0, 'must not be blank')
   .superRefine((v, ctx) => {
     const error = patternError(v);
     if (error) ctx.addIssue({ code: 'custom', message: error });

@@ -71,6 +71,27 @@ describe(`GraphQL input errors on ${TEST_PROVIDER}`, () => {
     }
   });
 
+  it('refuses names, addresses, patterns and passwords that could only mislead or fail later, naming the field', async () => {
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      ['mutation($i:EnrollHostInput!){ enrollHost(input:$i){ agentToken } }', { i: { name: 'web\u200b01' } }, 'name'],
+      ['mutation($i:EnrollHostInput!){ enrollHost(input:$i){ agentToken } }', { i: { name: '\u202eevil' } }, 'name'],
+      [CREATE_CHANNEL, { i: { name: 's1', smtp: { host: ':::', port: 25, encryption: 'NONE', from: 'a@example.com', to: 'b@example.com' } } }, 'smtp.host'],
+      [CREATE_CHANNEL, { i: { name: 's2', smtp: { host: '-', port: 25, encryption: 'NONE', from: 'a@example.com', to: 'b@example.com' } } }, 'smtp.host'],
+      [CREATE_CHANNEL, { i: { name: 's3', smtp: { host: 'mail.example.com', port: 25, encryption: 'NONE', from: 'a@example.com', to: 'Bob\u0000 <c@example.com>' } } }, 'smtp.to'],
+      ['mutation($i:LogScanRuleInput!){ createLogScanRule(input:$i){ id } }', { i: { name: 'blank', pattern: '   ', severity: 'WARNING' } }, 'pattern'],
+      ['mutation { createUser(username:"blank-pw", password:"                ", role:VIEWER){ id } }', {}, 'password'],
+    ];
+    for (const [query, variables, path] of cases) {
+      const r = await ask(query, variables);
+      expect(errorCode(r), JSON.stringify(variables)).toBe('BAD_USER_INPUT');
+      expect(fieldPaths(r), JSON.stringify(variables)).toEqual([path]);
+    }
+    for (const host of ['mail.example.com', '127.0.0.1', '[::1]', 'relay']) {
+      const r = await ask(CREATE_CHANNEL, { i: { name: `ok-${host}`, enabled: false, smtp: { host, port: 25, encryption: 'NONE', from: 'a@example.com', to: 'b@example.com' } } });
+      expect(r.errors, host).toBeUndefined();
+    }
+  });
+
   it('keeps query-shape mistakes apart from input mistakes, limits included', async () => {
     expect(errorCode(await ask('{ hosts { nope } }'))).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(errorCode(await ask('{ hosts( }'))).toBe('GRAPHQL_PARSE_FAILED');
