@@ -15,6 +15,14 @@ import type { FieldError } from '../errors.ts';
  */
 export function useErrorCodes(): Plugin {
   return {
+    // a GET whose `variables` or `extensions` is not JSON would fail inside Yoga as an internal error
+    onRequestParse({ request, url, endResponse, fetchAPI }) {
+      if (request.method !== 'GET') return;
+      const fields = ['variables', 'extensions'].filter((name) => !isJsonOrAbsent(url.searchParams.get(name))).map((path) => ({ path, message: 'must be JSON' }));
+      if (!fields.length) return;
+      const body = { errors: [{ message: `invalid input: ${fields.map((f) => `${f.path}: ${f.message}`).join('; ')}`, extensions: { code: 'BAD_USER_INPUT', fields } }] };
+      endResponse(new fetchAPI.Response(JSON.stringify(body), { status: 400, headers: { 'content-type': 'application/json; charset=utf-8' } }));
+    },
     onValidate({ params }) {
       return ({ result, setResult }) => {
         if (result.length) setResult(result.map((e) => validationError(e, params.documentAST)));
@@ -37,6 +45,16 @@ export function useErrorCodes(): Plugin {
 
 /** unmapped: an error still to be given its code - none yet, or BAD_USER_INPUT without the fields it owes (Yoga's own, over WebSocket) */
 const unmapped = (e: GraphQLError) => !e.extensions?.code || (e.extensions.code === 'BAD_USER_INPUT' && !e.extensions.fields);
+
+function isJsonOrAbsent(value: string | null): boolean {
+  if (value === null || value === '') return true;
+  try {
+    JSON.parse(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function withCodes(result: ExecutionResult, document: DocumentNode): ExecutionResult {
   if (!result.errors?.some(unmapped)) return result;

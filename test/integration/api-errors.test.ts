@@ -92,6 +92,15 @@ describe(`GraphQL input errors on ${TEST_PROVIDER}`, () => {
     }
   });
 
+  it('answers a GET whose variables are not JSON as bad input', async () => {
+    const res = await fetch(`${server.url}/graphql?query=${encodeURIComponent('{ me { username } }')}&variables=notjson`, { headers: { cookie: admin, 'x-vigil-csrf': '1' } });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { errors: Array<{ extensions: { code: string; fields: Array<{ path: string }> } }> };
+    expect(body.errors[0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ path: 'variables' }] });
+    const ok = await fetch(`${server.url}/graphql?query=${encodeURIComponent('{ me { username } }')}`, { headers: { cookie: admin, 'x-vigil-csrf': '1' } });
+    expect(((await ok.json()) as { data: unknown }).data).toEqual({ me: { username: 'admin' } });
+  });
+
   it('keeps query-shape mistakes apart from input mistakes, limits included', async () => {
     expect(errorCode(await ask('{ hosts { nope } }'))).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(errorCode(await ask('{ hosts( }'))).toBe('GRAPHQL_PARSE_FAILED');
