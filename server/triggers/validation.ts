@@ -10,7 +10,6 @@ import { SECRET_PREFIX } from './deliver.ts';
  * The shapes a trigger is saved with (lower-case values; the GraphQL layer maps
  * its UPPER_CASE enums first). Field paths are relative to the input object.
  */
-const MIN_SECRET_CHARS = 16;
 const MIN_KEY_BYTES = 16;
 
 const name = displayName(100);
@@ -44,7 +43,11 @@ export function secretProblem(secret: string): string | null {
     }
     return null;
   }
-  return secret.length < MIN_SECRET_CHARS ? `must be at least ${MIN_SECRET_CHARS} characters (or ${SECRET_PREFIX}<base64>)` : null;
+  // any other secret signs as its UTF-8 bytes (as GitHub's webhook secrets do); the operator chooses its strength
+  if (!secret.trim()) return 'must not be blank';
+  if (secret.length > 1024) return 'must be at most 1024 characters';
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f]/.test(secret) ? 'must not contain control characters' : null;
 }
 
 /** "" clears and the placeholder keeps; anything else must be a usable secret. */
