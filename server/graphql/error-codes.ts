@@ -120,15 +120,15 @@ function fieldPath(segments: string[]): string {
   return (segments[0] === 'input' && segments.length > 1 ? segments.slice(1) : segments).join('.');
 }
 
-/** inputPathOf: where `target` sits inside an argument value (argument name, then object field names), or null outside arguments. */
-function inputPathOf(document: DocumentNode, target: ASTNode): string[] | null {
+/** argumentPathOf: where the first node `matches` picks sits inside an argument value (argument name, then input field names), or null outside arguments. */
+function argumentPathOf(document: DocumentNode, matches: (node: ASTNode) => boolean): string[] | null {
   const stack: string[] = [];
   let found: string[] | null = null;
   visit(document, {
     enter(node) {
       if (found) return false;
       if (node.kind === Kind.ARGUMENT || node.kind === Kind.OBJECT_FIELD) stack.push(node.name.value);
-      if (node === target && stack.length) {
+      if (stack.length && matches(node)) {
         found = [...stack];
         return false;
       }
@@ -141,23 +141,11 @@ function inputPathOf(document: DocumentNode, target: ASTNode): string[] | null {
   return found;
 }
 
-/** placeOfVariable: where a variable is used - its argument and the input fields around it (`hosts(orderBy: { direction: $d })` -> orderBy.direction). */
-function placeOfVariable(document: DocumentNode, variable: string): string[] | null {
-  const stack: string[] = [];
-  let found: string[] | null = null;
-  visit(document, {
-    enter(node) {
-      if (found) return false;
-      if (node.kind === Kind.ARGUMENT || node.kind === Kind.OBJECT_FIELD) stack.push(node.name.value);
-      if (node.kind === Kind.VARIABLE && node.name.value === variable && stack.length) found = [...stack];
-      return undefined;
-    },
-    leave(node) {
-      if (node.kind === Kind.ARGUMENT || node.kind === Kind.OBJECT_FIELD) stack.pop();
-    },
-  });
-  return found;
-}
+/** inputPathOf: where a value node of the query sits (`createChannel(input: { webhook: {} })` -> input.webhook). */
+const inputPathOf = (document: DocumentNode, target: ASTNode) => argumentPathOf(document, (node) => node === target);
+
+/** placeOfVariable: where a variable is used (`hosts(orderBy: { direction: $d })` -> orderBy.direction). */
+const placeOfVariable = (document: DocumentNode, variable: string) => argumentPathOf(document, (node) => node.kind === Kind.VARIABLE && node.name.value === variable);
 
 /** cursorArgument: which cursor the field at `path` was given - `before` when that is the one, else `after`. */
 function cursorArgument(document: DocumentNode, path: ReadonlyArray<string | number> | undefined): 'after' | 'before' {
