@@ -14,7 +14,13 @@ export const MAX_LOG_LINES = 500;
  * passed on normalized (toISOString), so every later reader sees one form.
  */
 const ISO_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+/** the form toISOString writes (every Node agent's): taken as it is */
+const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 function parseIsoTime(v: string): Date | null {
+  if (CANONICAL.test(v)) {
+    const d = new Date(v);
+    return Number.isNaN(d.getTime()) ? null : d;
+  }
   const m = ISO_TIME.exec(v.trim());
   if (!m) return null;
   const [, date, time, offset] = m;
@@ -27,12 +33,14 @@ function parseIsoTime(v: string): Date | null {
 const isoTime = z
   .string()
   .max(64)
-  .refine((v) => parseIsoTime(v) !== null, 'must be an ISO-8601 time (2026-12-07T03:00:00Z)')
-  .refine((v) => {
-    const year = parseIsoTime(v)?.getUTCFullYear() ?? 2000;
-    return year >= 2000 && year <= 9999;
-  }, 'must be a time in the years 2000-9999')
-  .transform((v) => parseIsoTime(v)!.toISOString());
+  .transform((v, ctx) => {
+    // parsed once per field: every job report carries one
+    const d = parseIsoTime(v);
+    if (!d) ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 time (2026-12-07T03:00:00Z)' });
+    else if (d.getUTCFullYear() < 2000 || d.getUTCFullYear() > 9999) ctx.addIssue({ code: 'custom', message: 'must be a time in the years 2000-9999' });
+    else return CANONICAL.test(v) ? v : d.toISOString();
+    return z.NEVER;
+  });
 /** an agent-reported JSON value may nest this deep at most (it is stored and sent on) */
 const MAX_DEPTH = 16;
 /** depthOf measures nesting without recursion (a frame may nest far deeper than the stack). */
