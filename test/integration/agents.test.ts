@@ -351,10 +351,16 @@ describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
     const { hostId, agentToken } = await enroll('chatty-host');
     const changes = await subscribe(server.url, token, 'subscription { hostChanged { id status } }');
     const a = await online(agentToken);
-    // a heartbeat every 400 ms for 4 s: two full thresholds (2 s), several sweeps (1 s)
-    for (let i = 0; i < 10; i++) {
+    // an agent beating every 400 ms, ten beats: two full thresholds (2 s), several sweeps (1 s)
+    let beats = 0;
+    const beat = setInterval(() => {
       a.send('heartbeat', {});
-      await new Promise((r) => setTimeout(r, 400));
+      beats++;
+    }, 400);
+    try {
+      await waitFor(() => beats >= 10, { timeoutMs: 15_000, what: 'ten heartbeats' });
+    } finally {
+      clearInterval(beat);
     }
     expect((await hostQuery(hostId)).status).toBe('ONLINE');
     expect(changes.events.filter((e: any) => e.hostChanged.id === hostId).map((e: any) => e.hostChanged.status)).not.toContain('OFFLINE');
