@@ -173,7 +173,9 @@ describe(`notifications on ${TEST_PROVIDER}`, () => {
     await h.finish('PRUNE', 'succeeded');
     await waitFor(() => sink.requests.some((r) => r.json().event === 'alert.resolved'));
     expect(sink.requests.filter((r) => r.json().event === 'alert.raised')).toHaveLength(1);
-    expect((await q(`{ channel(id:"${hook}") { failureCount lastError } }`)).channel).toMatchObject({ failureCount: 0 });
+    // the success is recorded once the attempt settles (just after the receiver answered)
+    await waitFor(async () => (await q(`{ channel(id:"${hook}") { failureCount } }`)).channel.failureCount === 0, { what: 'the channel healthy again' });
+    expect((await q(`{ channel(id:"${hook}") { lastError } }`)).channel).toEqual({ lastError: null });
     await disable(hook);
   });
 
