@@ -22,6 +22,12 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, prefi
   return result.data;
 }
 
+/** hasControlCharacters: C0 controls or DEL (NUL, CR, LF, ESC...), which no name, address, password or secret should hold. */
+export function hasControlCharacters(value: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f]/.test(value);
+}
+
 /**
  * displayName: a trimmed, bounded name without control or invisible formatting
  * characters (hosts, channels, triggers, rules...): a zero-width or right-to-left

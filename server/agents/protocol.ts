@@ -43,7 +43,7 @@ const isoTime = z
   });
 /** an agent-reported JSON value may nest this deep at most (it is stored and sent on) */
 const MAX_DEPTH = 16;
-/** depthOf measures nesting without recursion (a frame may nest far deeper than the stack). */
+/** depthWithin: whether `value` nests at most `max` levels, checked without recursion (a frame may nest far deeper than the stack). */
 function depthWithin(value: unknown, max: number): boolean {
   const stack: Array<[unknown, number]> = [[value, 0]];
   while (stack.length) {

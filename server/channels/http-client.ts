@@ -23,10 +23,6 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 /** an idle kept-alive socket is closed after this long (below the 5 s keep-alive timeout of Node's own server, a common receiver) */
 const IDLE_MS = 4_000;
 
-function decoded(part: string): string {
-  return decodeURIComponent(part);
-}
-
 /** parseRetryAfter reads seconds or an HTTP date. */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;
@@ -141,7 +137,7 @@ export function createHttpClient(allow: AllowList, opts: HttpClientOptions = {})
       path: u.pathname + u.search,
       host: u.host,
       // credentials in the URL become Basic auth, as Node does for a URL
-      basic: u.username || u.password ? Buffer.from(`${decoded(u.username)}:${decoded(u.password)}`).toString('base64') : null,
+      basic: u.username || u.password ? Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64') : null,
     };
   }
 

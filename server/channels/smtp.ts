@@ -5,6 +5,7 @@ import MimeNode from 'nodemailer/lib/mime-node';
 import type Mail from 'nodemailer/lib/mailer';
 import { defineChannel, stripCrlf } from './define.ts';
 import { isPrivateHost } from '../security/ssrf.ts';
+import { hasControlCharacters } from '../validation.ts';
 
 /** smtp: a plain-text mail through nodemailer (STARTTLS, implicit TLS or none). */
 const ADDRESS = /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/;
@@ -22,8 +23,7 @@ function isHostName(v: string): boolean {
   return v.length <= 253 && /^(?=.*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/.test(v);
 }
 
-// eslint-disable-next-line no-control-regex
-const noControl = (v: string) => !/[\u0000-\u001f\u007f]/.test(v);
+const noControl = (v: string) => !hasControlCharacters(v);
 
 const mailbox = z
   .string()

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { builder } from './builder.ts';
 import { RoleEnum, lower, nameField, upper } from './common.ts';
-import { parseInput } from '../validation.ts';
+import { hasControlCharacters, parseInput } from '../validation.ts';
 import { actorOf, requireRole, requireViewer, type Role } from '../users/roles.ts';
 import { SESSION_COOKIE } from '../http/cookies.ts';
 import type { ApiToken } from '../../prisma/generated/sqlite/client.ts';
@@ -43,8 +43,7 @@ const Password = z
   .min(8, 'must be at least 8 characters')
   .max(200, 'must be at most 200 characters')
   .refine((v) => v.trim().length > 0, 'must not be blank')
-  // eslint-disable-next-line no-control-regex
-  .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
+  .refine((v) => !hasControlCharacters(v), 'must not contain control characters');
 const Username = z
   .string({ message: 'is required' })
   .trim()
