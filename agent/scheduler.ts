@@ -1,4 +1,6 @@
 import cron, { type ScheduledTask } from 'node-cron';
+import { CronExpressionParser } from 'cron-parser';
+import { cronError, isValidTimezone } from '../server/schedules/cron.ts';
 import type { ScheduleSet, WireSchedule } from './frames.ts';
 import type { AgentLogger } from './log.ts';
 
@@ -8,6 +10,13 @@ import type { AgentLogger } from './log.ts';
  * new ones started, so a tick never sees half of each set. The version is
  * acknowledged once the new table runs. A tick reports `schedule.fire`; the
  * server, not the agent, turns it into a job.
+ *
+ * node-cron keeps the time, but the server's parser (cron-parser) decides which
+ * slots a cron has: node-cron reads some crons differently (a day of month and a
+ * weekday together are AND to it and OR in standard cron, as on the server) and
+ * refuses others the server accepts (`5/15`, `L`, `H`). So each schedule's task
+ * ticks every slot of its resolution (each second for six fields, each minute
+ * for five) and fires only on the slots cron-parser's reading of the cron holds.
  */
 export interface SchedulerDeps {
   log: AgentLogger;
@@ -15,16 +24,6 @@ export interface SchedulerDeps {
   fire: (scheduleId: string, scheduledAt: Date) => void;
   /** the table for `version` is live */
   ack: (version: number) => void;
-}
-
-/** isValidTimezone accepts IANA zone names (node-cron silently never fires on a bad one). */
-export function isValidTimezone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Scheduler holds the live cron table of one agent. */
@@ -81,14 +80,18 @@ export class Scheduler {
   private build(s: WireSchedule): ScheduledTask | null {
     const { log } = this.deps;
     if (!s.enabled) return null;
-    if (!cron.validate(s.cron)) {
-      log.warn('schedule skipped: invalid cron expression', { scheduleId: s.id, cron: s.cron });
+    const invalid = cronError(s.cron);
+    if (invalid) {
+      log.warn('schedule skipped: invalid cron expression', { scheduleId: s.id, cron: s.cron, error: invalid });
       return null;
     }
+    // (node-cron silently never fires on a zone it does not know)
     if (!isValidTimezone(s.timezone)) {
       log.warn('schedule skipped: unknown timezone', { scheduleId: s.id, timezone: s.timezone });
       return null;
     }
+    const slots = CronExpressionParser.parse(s.cron.trim(), { tz: s.timezone });
+    const tick = s.cron.trim().split(/\s+/).length === 6 ? '* * * * * *' : '0 * * * * *';
     // node-cron's own warnings (e.g. a slot missed while the machine slept) go to our JSON log, not the console.
     const say = (msg: unknown) => (msg instanceof Error ? msg.message : String(msg));
     const logger = {
@@ -97,6 +100,12 @@ export class Scheduler {
       warn: (m: string) => log.warn(`node-cron: ${m}`, { scheduleId: s.id }),
       error: (m: string | Error) => log.error(`node-cron: ${say(m)}`, { scheduleId: s.id }),
     };
-    return cron.createTask(s.cron, (ctx) => this.deps.fire(s.id, ctx.date), { timezone: s.timezone, name: `vigil-${s.id}`, logger });
+    return cron.createTask(
+      tick,
+      (ctx) => {
+        if (slots.includesDate(ctx.date)) this.deps.fire(s.id, ctx.date);
+      },
+      { timezone: s.timezone, name: `vigil-${s.id}`, logger },
+    );
   }
 }

@@ -4,6 +4,7 @@ import { Scheduler } from '../../agent/scheduler.ts';
 import { createLogger } from '../../agent/log.ts';
 import type { WireSchedule } from '../../agent/frames.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { nextRunAfter } from '../../server/schedules/cron.ts';
 
 /** The local cron table: replaced whole on every schedule.set, acked, firing schedule.fire per tick. */
 const sched = (id: string, extra: Partial<WireSchedule> = {}): WireSchedule => ({
@@ -78,5 +79,26 @@ describe('Scheduler', () => {
     await h.scheduler.stop();
     expect(cron.getTasks().size).toBe(0);
     expect(h.acks).toEqual([5, 6, 7]);
+  });
+
+  it('reads a cron as the server does: a day of month and a weekday are either-or, and crons node-cron refuses still run', async () => {
+    const h = harness();
+    current = h.scheduler;
+    const now = new Date();
+    const otherDay = (now.getUTCDate() % 28) + 1; // never today
+    const otherWeekday = (now.getUTCDay() + 3) % 7;
+    const either = `* * * ${otherDay} * ${now.getUTCDay()}`; // today by its weekday (node-cron alone: both, never today)
+    const neither = `* * * ${otherDay} * ${otherWeekday}`;
+    // the server's parser agrees: `either` runs within the second, `neither` not today
+    expect(nextRunAfter(either, 'UTC', now)!.getTime() - now.getTime()).toBeLessThanOrEqual(1000);
+    expect(nextRunAfter(neither, 'UTC', now)!.getUTCDate()).not.toBe(now.getUTCDate());
+    const active = await h.scheduler.apply({
+      version: 8,
+      schedules: [sched('either', { cron: either }), sched('neither', { cron: neither }), sched('stepped', { cron: '0/1 * * * * *' })],
+    });
+    expect(active).toEqual(['either', 'neither', 'stepped']);
+    await waitFor(() => h.fires.filter((f) => f.id === 'either').length >= 2 && h.fires.some((f) => f.id === 'stepped'), { timeoutMs: 4000 });
+    expect(h.fires.filter((f) => f.id === 'neither')).toEqual([]);
+    expect(h.logs.filter((l) => l.level === 'warn')).toEqual([]);
   });
 });
