@@ -10,6 +10,10 @@ import type { Host } from '../../prisma/generated/sqlite/client.ts';
  * Host presence: online on hello, last-seen on every frame, offline when the
  * socket closes or when the sweeper finds a host silent for longer than the
  * threshold. Every status change is published and handed to the engine.
+ * Silence is only counted while this instance listens: for one threshold after
+ * it starts, the sweeper leaves hosts alone, so the agents of a restarted server
+ * reconnect instead of all going offline (and raising agent_offline) for the
+ * server's own downtime.
  */
 export interface PresenceDeps {
   db: Db;
@@ -42,6 +46,7 @@ export function createPresence(deps: PresenceDeps) {
   // it believes a lastSeenAt that the throttle let fall behind.
   const lastFrame = new Map<string, number>();
   const touchEveryMs = Math.min(TOUCH_EVERY_MS, (deps.offlineAfterSeconds * 1000) / 4);
+  const listeningSince = clock.now().getTime();
 
   async function logAgentEvent(host: Host, message: string, now: Date) {
     try {
@@ -124,6 +129,8 @@ export function createPresence(deps: PresenceDeps) {
     /** sweep marks online hosts whose last frame is older than the threshold offline (compare-and-set per host). */
     async sweep(now: Date = clock.now()): Promise<string[]> {
       const cutoff = new Date(now.getTime() - deps.offlineAfterSeconds * 1000);
+      // not listening for a whole threshold yet: a host's silence may be our own downtime
+      if (listeningSince > cutoff.getTime()) return [];
       const stale = await db.host.findMany({ where: { status: 'online', lastSeenAt: { lt: cutoff } }, select: { id: true } });
       const flipped: Host[] = [];
       for (const { id } of stale) {
