@@ -82,6 +82,7 @@ export class AgentConnection {
     const ws = new WebSocket(this.opts.url, { headers: { authorization: `Bearer ${this.opts.token}` }, handshakeTimeout: 15_000, perMessageDeflate: false });
     this.ws = ws;
     let opened = false;
+    let refused = false;
     ws.on('open', () => {
       opened = true;
       this.lastActivity = Date.now();
@@ -99,7 +100,8 @@ export class AgentConnection {
     });
     ws.on('error', (err) => {
       const status = /Unexpected server response: (\d+)/.exec(err.message)?.[1];
-      if (status === '401') log.error('the server refused the agent token (HTTP 401): check --token / VIGIL_AGENT_TOKEN; retrying', { url: this.opts.url });
+      refused = status === '401';
+      if (refused) log.error('the server refused the agent token (HTTP 401): check --token / VIGIL_AGENT_TOKEN; retrying at the longest backoff', { url: this.opts.url });
       else log.warn('connection error', { url: this.opts.url, error: errorText(err) });
     });
     ws.on('close', (code, reason) => {
@@ -110,11 +112,11 @@ export class AgentConnection {
       if (this.stopped) return;
       // A connect that failed was logged by 'error' already.
       const why = CLOSE_REASONS[code] ?? (reason.toString() || 'connection lost');
-      // Replaced by another agent with this token, or the host is gone: coming straight back would only
-      // evict the other agent again (or be refused), so wait the longest backoff before trying.
-      const displaced = code === 4000 || code === 4002;
-      if (opened) (displaced || code === 4001 ? log.error : log.info)('disconnected', { code, reason: why });
-      this.scheduleReconnect(displaced ? (this.opts.backoff ?? DEFAULT_BACKOFF).capMs : undefined);
+      // Replaced by another agent with this token, the host gone, the token rotated or refused: coming
+      // straight back would only evict the other agent again or be refused, so wait the longest backoff.
+      const unwelcome = code === 4000 || code === 4001 || code === 4002 || refused;
+      if (opened) (unwelcome ? log.error : log.info)('disconnected', { code, reason: why });
+      this.scheduleReconnect(unwelcome ? (this.opts.backoff ?? DEFAULT_BACKOFF).capMs : undefined);
     });
   }
 

@@ -87,7 +87,12 @@ describe('the agent connection', () => {
     conns[0]!.ws.close(1001, 'server shutting down');
     await waitFor(() => logs.some((l) => l.msg === 'schedule fired while disconnected: skipped' && l.scheduleId === 's1'), { timeoutMs: 3000 });
     await waitFor(() => refused >= 2, { timeoutMs: 5000 });
-    expect(logs.some((l) => l.level === 'error' && /HTTP 401/.test(l.msg))).toBe(true);
+    const firstRefusal = logs.findIndex((l) => l.level === 'error' && /HTTP 401/.test(l.msg));
+    expect(firstRefusal).toBeGreaterThanOrEqual(0);
+    // a refused token is retried at the longest backoff (300 ms here), not the growing one
+    const retries = logs.slice(firstRefusal).filter((l) => l.msg === 'reconnecting');
+    expect(retries.length).toBeGreaterThanOrEqual(1);
+    expect(retries.map((l) => l.inMs)).toEqual(retries.map(() => 300));
     refuse = false;
     const back = await waitFor(() => conns[1], { timeoutMs: 5000 });
     expect((await waitFor(() => of(back, 'hello')[0])).payload.appliedScheduleVersion).toBe(3);
@@ -113,12 +118,13 @@ describe('the agent connection', () => {
     await waitFor(() => of(c, 'heartbeat').length > before, { timeoutMs: 2500 });
   });
 
-  it('waits the longest backoff before coming back when another agent replaced it (4000)', async () => {
+  it.each([4000, 4001])('waits the longest backoff before coming back when replaced by another agent or its token was rotated (%i)', async (code) => {
     const c = conns[conns.length - 1]!;
     const count = conns.length;
-    c.ws.close(4000, 'replaced');
-    await waitFor(() => logs.some((l) => l.msg === 'disconnected' && l.code === 4000 && l.level === 'error'));
+    c.ws.close(code, 'bye');
+    await waitFor(() => logs.some((l) => l.msg === 'disconnected' && l.code === code && l.level === 'error'));
     expect(logs.filter((l) => l.msg === 'reconnecting').at(-1)).toMatchObject({ inMs: 300 });
     await waitFor(() => conns.length > count, { timeoutMs: 3000 });
+    await waitFor(() => of(conns[count]!, 'hello')[0]);
   });
 });
