@@ -149,10 +149,11 @@ export function createPresence(deps: PresenceDeps) {
       return flipped.map((h) => h.id);
     },
 
-    /** acknowledgeSchedule records the version the agent applied; <= 0 or ahead of the canonical version is ignored. */
+    /** acknowledgeSchedule records the version the agent applied; 0 (no schedule yet), a negative one or one ahead of the canonical version is ignored. */
     async acknowledgeSchedule(hostId: string, version: number): Promise<boolean> {
       if (version <= 0) {
-        log.warn('schedule.ack ignored: version must be positive', { hostId, version });
+        // 0 is the empty table the server itself sends a host that never had a schedule: nothing to record
+        if (version < 0) log.warn('schedule.ack ignored: version must not be negative', { hostId, version });
         return false;
       }
       const { count } = await db.host.updateMany({ where: { id: hostId, scheduleVersion: { gte: version } }, data: { appliedScheduleVersion: version } });

@@ -237,10 +237,13 @@ describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
     ]);
     a.send('schedule.ack', { version: 1, appliedAt: new Date().toISOString() });
     await waitFor(async () => (await hostQuery(hostId)).appliedScheduleVersion === 1);
-    // ahead of the canonical version, or not positive: ignored
+    // ahead of the canonical version, or not positive: ignored (0, the empty table of a host without schedules, quietly)
     a.send('schedule.ack', { version: 7, appliedAt: new Date().toISOString() });
     a.send('schedule.ack', { version: 0, appliedAt: new Date().toISOString() });
+    a.send('schedule.ack', { version: -2, appliedAt: new Date().toISOString() });
     a.send('heartbeat', {});
+    await waitFor(() => server.logs.some((l) => l.includes('schedule.ack ignored: version must not be negative') && l.includes(hostId)));
+    expect(server.logs.filter((l) => l.includes('schedule.ack ignored') && l.includes(hostId)).map((l) => JSON.parse(l).version)).toEqual([7, -2]);
     await gqlOk(server.url, `mutation { updateSchedule(id:"${created.createSchedule.id}", input:{ cron:"0 3 * * *" }) { id } }`, {}, { token });
     expect((await a.next('schedule.set', 3)).payload.version).toBe(2);
     expect(await hostQuery(hostId)).toMatchObject({ scheduleVersion: 2, appliedScheduleVersion: 1 });
