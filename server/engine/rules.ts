@@ -51,8 +51,13 @@ export function humanDuration(ms: number): string {
   return `${min}m`;
 }
 
-function firstLine(text: string | null | undefined): string {
-  return (text ?? '').split('\n').map((l) => l.trim()).find(Boolean)?.slice(0, 300) ?? '';
+/**
+ * headline: the line of a job's error text that says why it failed - restic's `Fatal:` line when
+ * there is one (warnings such as "x does not exist, skipping" come before it), else the first line.
+ */
+export function headline(text: string | null | undefined): string {
+  const lines = (text ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+  return (lines.find((l) => /^fatal:/i.test(l)) ?? lines[0] ?? '').slice(0, 300);
 }
 
 function jobRule(kind: string, jobKind: JobKind, severity: Severity, dedupKey: JobRule['dedupKey'] = () => ''): JobRule {
@@ -63,7 +68,7 @@ function jobRule(kind: string, jobKind: JobKind, severity: Severity, dedupKey: J
     jobKind,
     dedupKey,
     message(job) {
-      const why = firstLine(job.error);
+      const why = headline(job.error);
       const exit = job.exitCode !== null && job.exitCode !== undefined ? ` (exit ${job.exitCode})` : '';
       return `${jobKind} job ${job.id} failed${exit}${why ? `: ${why}` : ''}`;
     },
