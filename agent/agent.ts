@@ -5,7 +5,7 @@ import type { ServerFrame } from './frames.ts';
 import { JobRunner } from './jobs.ts';
 import type { AgentLogger } from './log.ts';
 import { LogBatcher } from './log-batcher.ts';
-import { resticVersion, runRestic } from './restic.ts';
+import { removeStaleLocks, resticVersion, runRestic } from './restic.ts';
 import { Scheduler } from './scheduler.ts';
 import { Spool } from './spool.ts';
 
@@ -93,7 +93,15 @@ export async function startAgent(config: AgentConfig, log: AgentLogger): Promise
   });
 
   const interrupted = jobs.recoverInterrupted();
-  if (interrupted) log.warn('a job was running when the agent last stopped: reported as failed', { jobId: interrupted });
+  if (interrupted) {
+    log.warn('a job was running when the agent last stopped: reported as failed', { jobId: interrupted });
+    // that restic died holding the repository's lock: clear stale locks before the next job runs into it
+    jobs.holdUntil(
+      removeStaleLocks(config.resticBinary).then((o) =>
+        o.status === 'succeeded' ? log.info('removed stale restic locks left by the interrupted job') : log.warn('could not remove stale restic locks', { error: o.error }),
+      ),
+    );
+  }
   connection.start();
 
   return {

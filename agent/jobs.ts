@@ -33,6 +33,7 @@ export class JobRunner {
   private current: { jobId: string; startedAt: string; run: RunningRestic; finished: Promise<void> } | null = null;
   private known = new Map<string, 'queued' | 'running' | JobFinished>();
   private stopping = false;
+  private held = false;
   private readonly marker: string;
 
   constructor(private readonly deps: JobRunnerDeps) {
@@ -57,6 +58,17 @@ export class JobRunner {
     }
     fs.rmSync(this.marker, { force: true });
     return jobId;
+  }
+
+  /** holdUntil keeps jobs waiting (queued, not refused) until `ready` settles - the stale-lock cleanup after a crash. */
+  holdUntil(ready: Promise<unknown>): void {
+    this.held = true;
+    void ready
+      .catch(() => undefined)
+      .finally(() => {
+        this.held = false;
+        this.pump();
+      });
   }
 
   /** submit queues a command.run; a jobId seen before is not run again. */
@@ -102,7 +114,7 @@ export class JobRunner {
   }
 
   private pump(): void {
-    if (this.current || this.stopping) return;
+    if (this.current || this.stopping || this.held) return;
     const cmd = this.queue.shift();
     if (!cmd) return;
     const startedAt = new Date().toISOString();

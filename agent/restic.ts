@@ -83,6 +83,14 @@ function splitLines(stream: NodeJS.ReadableStream, onLine: (line: string) => voi
   return new Promise((resolve) => stream.once('end', () => (buf && onLine(stripAnsi(buf)), resolve())));
 }
 
+/**
+ * removeStaleLocks runs `restic unlock`, which removes only stale locks - such as the one a
+ * restic killed with its agent left (same host, process gone) - never a live one.
+ */
+export function removeStaleLocks(binary: string, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<ResticOutcome> {
+  return runRestic(binary, { jobId: 'remove-stale-locks', kind: 'unlock', args: [], excludes: [], tags: [] }, { onLine: () => undefined }, opts).done;
+}
+
 /** runRestic starts restic for `cmd` and reports lines, progress and the outcome. */
 export function runRestic(binary: string, cmd: CommandRun, hooks: ResticHooks, opts: { env?: NodeJS.ProcessEnv; progressEveryMs?: number; killAfterMs?: number } = {}): RunningRestic {
   const startedAt = Date.now();

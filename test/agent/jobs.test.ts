@@ -109,4 +109,20 @@ describe('JobRunner', () => {
     expect(second.runner.recoverInterrupted()).toBeNull();
     expect(second.runner.submit(cmd('j1'))).toBe('duplicate');
   });
+
+  it('holds jobs, queued and not refused, until the stale-lock cleanup after a crash is done', async () => {
+    const h = harness();
+    let cleaned!: () => void;
+    h.runner.holdUntil(new Promise<void>((r) => (cleaned = r)));
+    expect(h.runner.submit(cmd('after-crash'))).toBe('queued');
+    expect(h.started).toEqual([]);
+    cleaned();
+    await waitFor(() => h.started.length === 1);
+    expect(h.started).toEqual(['after-crash']);
+    // a cleanup that fails still lets the jobs run (they report restic's own lock error if it matters)
+    h.runs.get('after-crash')!.finish(ok);
+    h.runner.holdUntil(Promise.reject(new Error('restic unlock failed')));
+    h.runner.submit(cmd('next'));
+    await waitFor(() => h.started.length === 2);
+  });
 });

@@ -1,11 +1,12 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resticArgs, resticVersion, runRestic, type ResticOutcome } from '../../agent/restic.ts';
+import { removeStaleLocks, resticArgs, resticVersion, runRestic, type ResticOutcome } from '../../agent/restic.ts';
 import { failureText, parseBackupLine } from '../../agent/restic-output.ts';
 import type { CommandRun, JobProgress } from '../../agent/frames.ts';
 import { JobFinishedPayload, JobProgressPayload } from '../../server/agents/protocol.ts';
 import { cleanup, initRepo, tempDir } from './fixtures.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /** restic.ts against the real binary: every parsed line below was printed by restic, not written by hand. */
 afterAll(cleanup);
@@ -91,6 +92,28 @@ describe('runRestic', () => {
     const { outcome } = await run(repo, cmd('backup', { args: ['/usr/share'] }), (_p, cancel) => cancel());
     expect(outcome).toMatchObject({ status: 'cancelled', error: 'cancelled by the server' });
     expect(repo.restic('list', 'locks').trim()).toBe('');
+  });
+
+  it('removes the stale lock a killed restic left, and never a live one', async () => {
+    const repo = initRepo();
+    const env = { ...process.env, ...repo.env };
+    const locks = () => repo.restic('list', '--no-lock', 'locks').split('\n').filter(Boolean);
+    // `backup --stdin` holds the repository's lock while it waits for input
+    const holding = () => spawn('restic', ['backup', '--stdin'], { env, stdio: ['pipe', 'ignore', 'ignore'] });
+    const killed = holding();
+    await waitFor(() => locks().length === 1, { timeoutMs: 15_000 });
+    const exited = new Promise((r) => killed.once('exit', r));
+    killed.kill('SIGKILL');
+    await exited;
+    expect(locks()).toHaveLength(1); // the lock outlives the process
+    const live = holding();
+    await waitFor(() => locks().length === 2, { timeoutMs: 15_000 });
+    expect(await removeStaleLocks('restic', { env })).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    expect(locks()).toHaveLength(1); // the live one stays
+    const done = new Promise((r) => live.once('exit', r));
+    live.stdin!.end('data\n');
+    await done;
+    expect(locks()).toEqual([]);
   });
 
   it('reports a restic that cannot start', async () => {
