@@ -87,7 +87,11 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const now = clock.now();
       const reported = new Date(f.payload.startedAt);
       const job = await jobs.markStarted(s.hostId, f.payload.jobId, reported > now ? now : reported);
-      if (!job) log.debug('job.started ignored (unknown or not queued)', { hostId: s.hostId, jobId: f.payload.jobId });
+      if (job) return;
+      log.debug('job.started ignored (unknown or not queued)', { hostId: s.hostId, jobId: f.payload.jobId });
+      // a run cancelled while its agent was away, announced again on its return: tell the agent to stop it
+      const cancelled = await db.job.findFirst({ where: { id: f.payload.jobId, hostId: s.hostId, status: 'cancelled' }, select: { id: true } });
+      if (cancelled) await s.send('command.cancel', { jobId: cancelled.id });
     },
 
     /**

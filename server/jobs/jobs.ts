@@ -218,7 +218,7 @@ export function createJobs(deps: JobsDeps) {
       });
     },
 
-    /** cancel: a parked job is cancelled here; a dispatched one is asked to stop (the agent reports the end). */
+    /** cancel: a parked job, or one whose agent is not connected, is cancelled here; a dispatched one is asked to stop (the agent reports the end). */
     async cancel(actor: Actor, jobId: string): Promise<Job> {
       const job = await db.job.findUnique({ where: { id: jobId } });
       if (!job) throw notFound('job', jobId);
@@ -230,9 +230,14 @@ export function createJobs(deps: JobsDeps) {
         await recordAudit(db, actor, { action: 'job.cancel', targetKind: 'job', targetId: jobId }, now);
         return db.job.findUniqueOrThrow({ where: { id: jobId } });
       }
-      await deps.agents().send(job.hostId, { type: 'command.cancel', payload: { jobId } });
+      const asked = await deps.agents().send(job.hostId, { type: 'command.cancel', payload: { jobId } });
+      if (!asked) {
+        // No socket to ask: the cancel is taken now (a later report of this run changes nothing, and an
+        // agent that comes back still running it is told to stop - see the agent handlers).
+        await deps.finish(job.hostId, { jobId, status: 'cancelled', finishedAt: now, error: `cancelled by ${actor.name} while the agent was not connected` });
+      }
       await recordAudit(db, actor, { action: 'job.cancel', targetKind: 'job', targetId: jobId }, now);
-      return job;
+      return asked ? job : db.job.findUniqueOrThrow({ where: { id: jobId } });
     },
   };
 }

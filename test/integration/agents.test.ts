@@ -226,6 +226,41 @@ describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
     expect(bystander.closed).toBeNull();
   });
 
+  it('cancels a running job: asks a connected agent; with the agent away takes the cancel at once and stops the run when the agent comes back with it', async () => {
+    const { hostId, agentToken } = await enroll('cancel-host');
+    const a = await online(agentToken);
+    const jobOf = async (id: string) => (await jobsOf(hostId)).edges.map((e: any) => e.node).find((n: any) => n.id === id);
+    const cancel = (id: string) => gqlOk(server.url, `mutation { cancelJob(id:"${id}") { status error } }`, {}, { token }).then((d) => d.cancelJob);
+    const running = async (agent: TestAgent, n: number) => {
+      const id = (await gqlOk(server.url, `mutation { runJob(hostId:"${hostId}", kind:BACKUP, paths:["/srv"]) { id } }`, {}, { token })).runJob.id as string;
+      expect((await agent.next('command.run', n)).payload).toMatchObject({ jobId: id });
+      agent.send('job.started', { jobId: id, startedAt: new Date().toISOString() });
+      await waitFor(async () => (await jobOf(id)).status === 'RUNNING');
+      return id;
+    };
+    // connected: the agent is asked; the job runs until the agent reports its end
+    const first = await running(a, 1);
+    expect(await cancel(first)).toMatchObject({ status: 'RUNNING' });
+    expect((await a.next('command.cancel')).payload).toEqual({ jobId: first });
+    a.send('job.finished', { jobId: first, status: 'cancelled', finishedAt: new Date().toISOString(), exitCode: 130, error: 'cancelled by the server' });
+    await waitFor(async () => (await jobOf(first)).status === 'CANCELLED');
+    // the agent away (killed mid-run): the cancel is taken at once
+    const second = await running(a, 2);
+    a.terminate();
+    await waitFor(async () => (await hostQuery(hostId)).status === 'OFFLINE');
+    expect(await cancel(second)).toEqual({ status: 'CANCELLED', error: 'cancelled by admin while the agent was not connected' });
+    // back with the run still going: told to stop it; its late failure report changes nothing and raises nothing
+    const b = await online(agentToken);
+    b.send('job.started', { jobId: second, startedAt: new Date().toISOString() });
+    expect((await b.next('command.cancel')).payload).toEqual({ jobId: second });
+    b.send('job.finished', { jobId: second, status: 'failed', finishedAt: new Date().toISOString(), exitCode: 1, error: 'the agent stopped while restic was running this job' });
+    b.send('job.started', { jobId: second, startedAt: new Date().toISOString() });
+    await b.next('command.cancel', 2); // every frame before it was handled
+    expect(await jobOf(second)).toMatchObject({ status: 'CANCELLED', error: 'cancelled by admin while the agent was not connected' });
+    const alerts = await gqlOk(server.url, `{ alerts(filter:{ hostId:"${hostId}" }) { totalCount } }`, {}, { token });
+    expect(alerts.alerts.totalCount).toBe(0);
+  });
+
   it('pushes schedule.set on every change while connected; the ack records the applied version', async () => {
     const { hostId, agentToken } = await enroll('sched-push');
     const a = await online(agentToken);
