@@ -24,7 +24,12 @@ export interface AgentConfig {
 }
 
 /** A bad or missing option; main prints the message and exits 2. */
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  /** the process's exit code: 2 for a bad option, 0 for --help (the usage is the answer, not an error) */
+  constructor(message: string, readonly exitCode = 2) {
+    super(message);
+  }
+}
 
 /** What each option is called on the command line and in the environment. */
 const OPTIONS = {
@@ -84,7 +89,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}\n\n${USAGE}`);
   }
-  if (values.help) throw new ConfigError(USAGE);
+  if (values.help) throw new ConfigError(USAGE, 0);
   const raw: Record<string, string | undefined> = {
     'state-dir': path.join(os.homedir(), '.vigil-agent'),
     restic: 'restic',

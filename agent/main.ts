@@ -13,8 +13,9 @@ try {
   config = parseConfig(process.argv.slice(2), process.env);
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
-  process.stderr.write(`vigil-agent: ${err.message}\n`);
-  process.exit(2);
+  if (err.exitCode === 0) process.stdout.write(`${err.message}\n`);
+  else process.stderr.write(`vigil-agent: ${err.message}\n`);
+  process.exit(err.exitCode);
 }
 
 const log = createLogger(config.logLevel);

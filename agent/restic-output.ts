@@ -88,8 +88,12 @@ export function failureText(stderr: string[], stdout: string[], exitCode: number
   return text.length > maxChars ? `...${text.slice(-(maxChars - 3))}` : text;
 }
 
-/** lastMessage is the closing line of a forget/prune/check/init/unlock run ("no errors were found"). */
-export function lastMessage(stdout: string[]): string | undefined {
-  const last = meaningfulLines(stdout).at(-1)?.trim();
-  return last ? last.slice(0, 1000) : undefined;
+/**
+ * verdictLine is the line that sums up a forget/prune/check/unlock run - its last ("no errors were
+ * found") - or an init run - its first ("created restic repository ... at ..."; a password warning follows).
+ */
+export function verdictLine(kind: string, stdout: string[]): string | undefined {
+  const lines = meaningfulLines(stdout);
+  const line = (kind === 'init' ? lines[0] : lines.at(-1))?.trim();
+  return line ? line.slice(0, 1000) : undefined;
 }

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import type { CommandRun, JobProgress } from './frames.ts';
-import { failureText, lastMessage, parseBackupLine, progressFor, type BackupSummary } from './restic-output.ts';
+import { failureText, parseBackupLine, progressFor, verdictLine, type BackupSummary } from './restic-output.ts';
 
 /**
  * Running the real `restic` binary for one job. The repository and password
@@ -128,7 +128,7 @@ export function runRestic(binary: string, cmd: CommandRun, hooks: ResticHooks, o
         const durationMs = Date.now() - startedAt;
         const exitCode = code ?? undefined;
         if (cancelled) return resolve({ status: 'cancelled', exitCode, error: `${cancelReason}${signal ? ` (restic stopped by ${signal})` : ''}` });
-        const result = cmd.kind === 'backup' ? summary && { ...summary, durationMs: summary.durationMs || durationMs } : { durationMs, message: lastMessage(out) };
+        const result = cmd.kind === 'backup' ? summary && { ...summary, durationMs: summary.durationMs || durationMs } : { durationMs, message: verdictLine(cmd.kind, out) };
         if (code === 0) return resolve({ status: 'succeeded', exitCode: 0, summary: result ?? { durationMs } });
         resolve({ status: 'failed', exitCode, error: failureText(err, out, code), ...(result && cmd.kind === 'backup' ? { summary: result } : {}) });
       });

@@ -25,6 +25,19 @@ describe('parseConfig', () => {
     expect(() => parseConfig([...argv], { ...resticEnv, ...env })).toThrow(message);
   });
 
+  it('answers --help with the usage and exit code 0, a bad option with exit code 2', () => {
+    const help = (() => {
+      try {
+        parseConfig(['--help'], {});
+      } catch (err) {
+        return err as ConfigError;
+      }
+    })();
+    expect(help).toBeInstanceOf(ConfigError);
+    expect(help).toMatchObject({ exitCode: 0, message: expect.stringContaining('--server') });
+    expect(() => parseConfig(['--sever', 'x'], {})).toThrow(expect.objectContaining({ exitCode: 2 }));
+  });
+
   it('maps server URLs to the /agent WebSocket', () => {
     expect(agentUrlFor('http://127.0.0.1:8080')).toBe('ws://127.0.0.1:8080/agent');
     expect(agentUrlFor('wss://v.example')).toBe('wss://v.example/agent');

@@ -84,7 +84,7 @@ describe('runRestic', () => {
     const wrong = { ...repo, env: { ...repo.env, RESTIC_PASSWORD: 'not-the-password' } };
     expect((await run(wrong, cmd('check'))).outcome).toMatchObject({ status: 'failed', exitCode: 1, error: expect.stringContaining('wrong password') });
     const fresh = { ...repo, env: { ...repo.env, RESTIC_REPOSITORY: path.join(tempDir('vigil-init-'), 'repo') } };
-    expect((await run(fresh, cmd('init'))).outcome).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    expect((await run(fresh, cmd('init'))).outcome).toMatchObject({ status: 'succeeded', exitCode: 0, summary: { message: expect.stringMatching(/^created restic repository \w+ at /) } });
   });
 
   it('cancels a running backup with SIGINT: restic cleans up its lock', async () => {
