@@ -22,6 +22,8 @@ export interface JobProgress {
 export type Topics = {
   alertChanged: [AlertChange];
   hostChanged: [Host];
+  /** a host was deleted: its id */
+  hostRemoved: [string];
   jobChanged: [Job];
   jobProgress: [JobProgress];
   eventLogged: [Event];
@@ -125,7 +127,7 @@ function decodeDates(value: Record<string, unknown> | unknown[]): unknown {
   return value;
 }
 
-export const TOPICS: Array<keyof Topics> = ['alertChanged', 'hostChanged', 'jobChanged', 'jobProgress', 'jobLogged', 'eventLogged', 'triggersChanged', 'logScanRulesChanged'];
+export const TOPICS: Array<keyof Topics> = ['alertChanged', 'hostChanged', 'hostRemoved', 'jobChanged', 'jobProgress', 'jobLogged', 'eventLogged', 'triggersChanged', 'logScanRulesChanged'];
 
 type Batched = { [K in keyof Topics]: [Array<Topics[K][0]>] };
 

@@ -183,4 +183,12 @@ builder.subscriptionFields((t) => ({
     },
     resolve: (host) => host,
   }),
+  hostRemoved: t.id({
+    description: 'a host was deleted: its id (lists drop it)',
+    subscribe: (_root, _args, ctx) => {
+      requireViewer(ctx.viewer);
+      return ctx.services.pubsub.subscribe('hostRemoved');
+    },
+    resolve: (id) => id,
+  }),
 }));

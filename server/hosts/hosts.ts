@@ -116,6 +116,7 @@ export function createHosts(deps: HostsDeps) {
         await tx.host.delete({ where: { id } });
         await recordAudit(tx, actor, { action: 'host.delete', targetKind: 'host', targetId: id, detail: { name: host.name } }, clock.now());
       });
+      pubsub.publish('hostRemoved', id);
       await deps.agents().disconnect(id, 4002, 'host deleted');
       return true;
     },

@@ -261,6 +261,21 @@ describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
     expect(alerts.alerts.totalCount).toBe(0);
   });
 
+  it('deleteHost removes the host and its jobs, closes its socket with 4002 and tells subscribers (hostRemoved)', async () => {
+    const { hostId, agentToken } = await enroll('doomed-host');
+    const a = await online(agentToken);
+    await gqlOk(server.url, `mutation { runJob(hostId:"${hostId}", kind:CHECK) { id } }`, {}, { token });
+    await a.next('command.run');
+    const removed = await subscribe(server.url, token, 'subscription { hostRemoved }');
+    expect(await gqlOk(server.url, `mutation { deleteHost(id:"${hostId}") }`, {}, { token })).toEqual({ deleteHost: true });
+    expect(await removed.next()).toEqual({ hostRemoved: hostId });
+    await a.waitClosed();
+    expect(a.closed!.code).toBe(4002);
+    expect((await gqlOk(server.url, `{ host(id:"${hostId}") { id } }`, {}, { token })).host).toBeNull();
+    expect((await jobsOf(hostId)).totalCount).toBe(0);
+    await removed.dispose();
+  });
+
   it('pushes schedule.set on every change while connected; the ack records the applied version', async () => {
     const { hostId, agentToken } = await enroll('sched-push');
     const a = await online(agentToken);
