@@ -17,18 +17,45 @@ export function isValidTimezone(tz: string): boolean {
   }
 }
 
-/** cronError returns why `expr` is not a cron Vigil accepts, or null when it is fine. */
-export function cronError(expr: string): string | null {
-  const fields = expr.trim().split(/\s+/).filter(Boolean);
-  if (fields.length !== 5 && fields.length !== 6) {
-    return `expected 5 fields (minute hour day month weekday) or 6 (seconds first), got ${fields.length}`;
-  }
+const FIELD_NAMES = ['minute', 'hour', 'day of month', 'month', 'day of week'];
+
+/** parseError is cron-parser's complaint about `fields`, or null. */
+function parseError(fields: string[]): string | null {
   try {
     CronExpressionParser.parse(fields.join(' '), { tz: 'UTC' }).next();
     return null;
   } catch (err) {
     return (err as Error).message;
   }
+}
+
+/** plainly rewords cron-parser's messages for people ("Constraint error, got value 61 expected range 0-59"). */
+function plainly(message: string): string {
+  const range = /^Constraint error, got value (\S+) expected range (\d+)-(\d+)$/.exec(message);
+  if (range) return `${range[1]} is outside ${range[2]}-${range[3]}`;
+  const chars = /^Invalid characters, got value: (.*)$/.exec(message);
+  if (chars) return `"${chars[1]}" is not a value, range, list or step cron knows`;
+  return message.charAt(0).toLowerCase() + message.slice(1);
+}
+
+/**
+ * cronError returns why `expr` is not a cron Vigil accepts, or null when it is fine; it names
+ * the field at fault ("minute: 61 is outside 0-59") when one field is wrong on its own.
+ */
+export function cronError(expr: string): string | null {
+  const fields = expr.trim().split(/\s+/).filter(Boolean);
+  if (fields.length !== 5 && fields.length !== 6) {
+    return `expected 5 fields (minute hour day month weekday) or 6 (seconds first), got ${fields.length}`;
+  }
+  const whole = parseError(fields);
+  if (!whole) return null;
+  const names = fields.length === 6 ? ['second', ...FIELD_NAMES] : FIELD_NAMES;
+  for (let i = 0; i < fields.length; i++) {
+    const alone = parseError(fields.map((f, j) => (j === i ? f : '*')));
+    if (alone) return `${names[i]}: ${plainly(alone)}`;
+  }
+  // every field is fine alone, not together (the 30th of February)
+  return /day of month/i.test(whole) ? 'that day of month never comes in the months given' : plainly(whole);
 }
 
 /** how far past a spot cron-parser cannot get through we look again, and how often */

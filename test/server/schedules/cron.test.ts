@@ -21,4 +21,15 @@ describe('cron next runs', () => {
     expect(nextRuns('61 * * * *', 'UTC', new Date(), 3)).toEqual([]);
     expect(nextRuns('0 3 * * *', 'Mars/Base', new Date(), 3)).toEqual([]);
   });
+
+  it.each([
+    ['61 * * * *', 'minute: 61 is outside 0-59'],
+    ['70 * * * * *', 'second: 70 is outside 0-59'],
+    ['0 3 * * 8', 'day of week: 8 is outside 0-7'],
+    ['0 3 15W * *', 'day of month: "15W" is not a value, range, list or step cron knows'],
+    ['0 0 30 2 *', 'that day of month never comes in the months given'],
+    ['every tuesday', 'expected 5 fields (minute hour day month weekday) or 6 (seconds first), got 2'],
+  ])('says what is wrong with %j, naming the field', (cron, message) => {
+    expect(cronError(cron)).toBe(message);
+  });
 });
