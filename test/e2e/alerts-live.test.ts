@@ -97,6 +97,23 @@ describe('live alerts', () => {
     expect(await raised.getAttribute('title')).toMatch(/\d{4}/);
   });
 
+  it('keeps an alert\'s message in view next to a long host name, with a space after the dot', async () => {
+    const longName = 'backup-storage-node-frankfurt-rack-12-unit-04-primary-replica-with-a-very-long-name';
+    const host = await fleet.enroll(longName);
+    const agent = await FakeAgent.connect(server.url, host.token, 'storage.internal');
+    await fleet.failJob(agent, host.id, { error: 'repository is already locked exclusively' });
+    await agent.close();
+    const page = await browser.newPage();
+    await signIn(page, server.url, undefined, undefined, '/alerts');
+    const link = row(page, 'locked exclusively').getByRole('link');
+    await link.waitFor();
+    expect(await link.textContent()).toMatch(new RegExp(`^\\s*${longName} · \\S`));
+    // The host name is cut short: the message starts well inside the visible line.
+    const hostBox = (await link.locator('strong').boundingBox())!;
+    const linkBox = (await link.boundingBox())!;
+    expect(hostBox.x + hostBox.width).toBeLessThan(linkBox.x + linkBox.width * 0.6);
+  });
+
   it('writes screenshots of the alerts list and an alert at both widths', async () => {
     for (const width of Object.values(WIDTHS)) {
       const page = await browser.newPage({ width });

@@ -116,12 +116,34 @@ describe('notification channels', () => {
     expect(received.at(-1)!.headers.authorization).toBe('Bearer s3cret-token');
   });
 
+  it('clears the optional custom header name (with its stored value) and keeps the bearer token left blank', async () => {
+    const page = await browser.newPage();
+    await openChannel(page);
+    expect(await page.getByLabel('Custom header name').inputValue()).toBe('X-Team');
+    await page.getByLabel('Custom header name').fill('');
+    const headerValue = page.locator('.field', { has: page.getByLabel('Custom header value') });
+    await headerValue.getByLabel('Remove the stored value').check();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+
+    await page.reload();
+    await page.getByRole('heading', { name: 'On-call webhook' }).waitFor();
+    expect(await page.getByLabel('Custom header name').inputValue()).toBe('');
+    expect(await page.getByLabel('Custom header value').getAttribute('placeholder')).toBe('');
+    // The bearer token was left blank: still stored.
+    expect(await page.getByLabel('Bearer token').getAttribute('placeholder')).toBe('stored - leave blank to keep');
+    expect(await page.getByTestId('payload-preview').textContent()).not.toContain('X-Team');
+  });
+
   it('deletes the channel only once its name is typed', async () => {
     const page = await browser.newPage();
     await openChannel(page);
     await page.getByRole('button', { name: 'Delete', exact: true }).click();
     const dialog = page.getByRole('dialog');
     const confirm = dialog.getByRole('button', { name: 'Delete channel' });
+    // Deliveries cascade with the channel: the dialog says so.
+    expect(await dialog.textContent()).toContain('Its delivery log is deleted with it.');
+    expect(await dialog.textContent()).not.toContain('stays');
     expect(await confirm.isDisabled()).toBe(true);
     await dialog.getByLabel(/to confirm/).fill('On-call');
     expect(await confirm.isDisabled()).toBe(true);
@@ -130,5 +152,31 @@ describe('notification channels', () => {
     await confirm.click();
     await page.waitForURL(/\/settings\/notifications$/);
     await page.getByRole('status').filter({ hasText: 'No notification channels' }).waitFor();
+  });
+
+  it('clears an email channel\'s username and keeps its password left blank', async () => {
+    const page = await browser.newPage();
+    await signIn(page, server.url, undefined, undefined, '/settings/notifications/new');
+    await page.getByRole('radio', { name: 'Email (SMTP)' }).check();
+    await page.getByLabel('Name', { exact: true }).fill('Ops mail');
+    await page.getByLabel('SMTP host').fill('127.0.0.1');
+    await page.getByLabel('Port').fill('2525');
+    await page.getByLabel('Username').fill('vigil');
+    await page.getByLabel('Password').fill('mail-s3cret');
+    await page.getByLabel('From').fill('vigil@example.com');
+    await page.getByLabel('To').fill('oncall@example.com');
+    await page.getByRole('button', { name: 'Create channel' }).click();
+    await page.waitForURL(/\/settings\/notifications\/[0-9A-Z]+\?created=1$/);
+    await page.getByRole('heading', { name: 'Ops mail' }).waitFor();
+    expect(await page.getByLabel('Username').inputValue()).toBe('vigil');
+
+    await page.getByLabel('Username').fill('');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+
+    await page.reload();
+    await page.getByRole('heading', { name: 'Ops mail' }).waitFor();
+    expect(await page.getByLabel('Username').inputValue()).toBe('');
+    expect(await page.getByLabel('Password').getAttribute('placeholder')).toBe('stored - leave blank to keep');
   });
 });

@@ -116,6 +116,23 @@ describe('dashboard', () => {
     await agent.close();
   });
 
+  it('shows an error on any tag of an enrolment, not only on the first', async () => {
+    const page = await browser.newPage();
+    await signIn(page, server.url);
+    await page.getByRole('button', { name: 'Enroll host' }).first().click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name').fill('nas-02');
+    // The second tag is the bad one: the server names it tags.1.
+    await dialog.getByLabel('Tags').fill('storage, -home');
+    await dialog.getByRole('button', { name: 'Enroll host' }).click();
+    await expect.poll(() => dialog.locator('#enroll-tags-error').count()).toBe(1);
+    expect(await dialog.locator('#enroll-tags-error').textContent()).toMatch(/letters, digits/);
+    expect(await dialog.getByLabel('Tags').getAttribute('aria-invalid')).toBe('true');
+    expect(await dialog.getByLabel('Tags').inputValue()).toBe('storage, -home');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+  });
+
   it('writes screenshots of the dashboard at both widths', async () => {
     for (const width of Object.values(WIDTHS)) {
       const page = await browser.newPage({ width });

@@ -131,6 +131,135 @@ describe('host page', () => {
     expect(await row.textContent()).toMatch(/\+1\.2 GB · 214 new, 37 changed/);
   });
 
+  it('names a bad timezone under the Timezone field, not under the cron', async () => {
+    const page = await browser.newPage();
+    await signIn(page, server.url, undefined, undefined, `/hosts/${db.id}`);
+    await page.getByRole('button', { name: 'New schedule' }).first().click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel(/^Cron/).fill('15 3 * * *');
+    await dialog.getByLabel('Timezone').fill('Mars/Olympus_Mons');
+    const timezone = dialog.getByLabel('Timezone');
+    await expect.poll(() => timezone.getAttribute('aria-invalid')).toBe('true');
+    expect(await dialog.locator('#sched-tz-error').textContent()).toMatch(/timezone/i);
+    expect(await dialog.getByLabel(/^Cron/).getAttribute('aria-invalid')).toBe('false');
+    expect(await dialog.locator('#sched-cron-error').count()).toBe(0);
+    expect(await dialog.getByRole('button', { name: 'Create schedule' }).isDisabled()).toBe(true);
+
+    await timezone.fill('Europe/Paris');
+    await expect.poll(() => dialog.getByTestId('cron-next-runs').locator('time').count()).toBe(3);
+    expect(await timezone.getAttribute('aria-invalid')).toBe('false');
+    expect(await dialog.getByRole('button', { name: 'Create schedule' }).isDisabled()).toBe(false);
+  });
+
+  it('checks a forget schedule\'s retention in the form: whole numbers of 0 or more, or empty', async () => {
+    const page = await browser.newPage();
+    await signIn(page, server.url, undefined, undefined, `/hosts/${db.id}`);
+    await page.getByRole('button', { name: 'New schedule' }).first().click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Job').selectOption('FORGET');
+    await dialog.getByLabel('Weekly').fill('2.5');
+    await dialog.getByLabel('Daily').fill('abc');
+    await dialog.getByLabel('Monthly').fill('-1');
+    await dialog.getByLabel('Last').fill('7');
+    const create = dialog.getByRole('button', { name: 'Create schedule' });
+    await expect.poll(() => create.isDisabled()).toBe(false);
+    await create.click();
+    await expect.poll(() => dialog.locator('#sched-keepWeekly-error').textContent()).toBe('must be a whole number, 0 or more');
+    expect(await dialog.locator('#sched-keepDaily-error').textContent()).toBe('must be a whole number, 0 or more');
+    expect(await dialog.locator('#sched-keepMonthly-error').textContent()).toBe('must be a whole number, 0 or more');
+    expect(await dialog.getByLabel('Weekly').getAttribute('aria-invalid')).toBe('true');
+    expect(await dialog.getByLabel('Last').getAttribute('aria-invalid')).toBe('false');
+    expect(await dialog.getByRole('alert').allTextContents()).not.toContainEqual(expect.stringMatching(/Variable|expected number/));
+    // What was typed is kept.
+    expect(await dialog.getByLabel('Weekly').inputValue()).toBe('2.5');
+
+    await dialog.getByLabel('Weekly').fill('4');
+    await dialog.getByLabel('Daily').fill('');
+    await dialog.getByLabel('Monthly').fill(' 6 ');
+    await create.click();
+    await dialog.waitFor({ state: 'detached' });
+    const schedules = await fleet.gql('query($id: ID!){ host(id: $id){ schedules { kind retention { keepLast keepDaily keepWeekly keepMonthly } } } }', { id: db.id });
+    const forget = schedules.host.schedules.find((s: { kind: string }) => s.kind === 'FORGET');
+    expect(forget.retention).toEqual({ keepLast: 7, keepDaily: null, keepWeekly: 4, keepMonthly: 6 });
+  });
+
+  it('answers "Not found" for an unknown or deleted host, as for an unknown alert', async () => {
+    const gone = await fleet.enroll('old-01');
+    await fleet.gql('mutation($id: ID!){ deleteHost(id: $id) }', { id: gone.id });
+    const page = await browser.newPage();
+    await signIn(page, server.url, undefined, undefined, `/hosts/${gone.id}`);
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    expect(await page.locator('main').textContent()).toContain('This host does not exist (or was deleted).');
+    expect(await page.locator('main').textContent()).not.toContain('GraphQL');
+
+    await page.goto(`${server.url}/hosts/01ZZZZZZZZZZZZZZZZZZZZZZZZ`);
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+  });
+
+  it('shows a job\'s log times in local time, like the rest of the UI', async () => {
+    const run = await fleet.gql('mutation($h: ID!){ runJob(hostId: $h, kind: CHECK){ id } }', { h: db.id });
+    const jobId = run.runJob.id as string;
+    await dbAgent.next('command.run');
+    dbAgent.send('job.started', { jobId, startedAt: new Date().toISOString() });
+    dbAgent.send('log.lines', { stream: 'stdout', jobId, lines: [{ ts: '2026-01-15T10:00:05.000Z', text: 'check snapshots, trees and blobs' }] });
+    dbAgent.send('job.finished', { jobId, status: 'succeeded', finishedAt: new Date().toISOString(), exitCode: 0, summary: { message: 'no errors were found' } });
+    await waitFor(async () => (await fleet.gql('query($id: ID!){ job(id: $id){ status logLines { ts } } }', { id: jobId })).job.logLines.length === 1, { what: 'the job\'s log line stored' });
+
+    // India is UTC+05:30 all year: 10:00:05 UTC is 15:30:05 there.
+    const page = await browser.newPage({ timezoneId: 'Asia/Kolkata', locale: 'en-GB' });
+    await signIn(page, server.url, undefined, undefined, `/hosts/${db.id}`);
+    await page.locator(`tr[data-job-id="${jobId}"]`).getByRole('button', { name: 'Log' }).click();
+    const log = page.getByRole('log', { name: 'Job output' });
+    await log.getByText('check snapshots, trees and blobs').waitFor();
+    expect(await log.textContent()).toMatch(/^\s*15:30:05\s*check snapshots/);
+    const stamp = log.locator('time').first();
+    expect(await stamp.getAttribute('datetime')).toBe('2026-01-15T10:00:05.000Z');
+  });
+
+  it('counts a running job\'s time up every second', async () => {
+    const run = await fleet.gql('mutation($h: ID!){ runJob(hostId: $h, kind: CHECK){ id } }', { h: db.id });
+    const jobId = run.runJob.id as string;
+    await dbAgent.next('command.run');
+    // Started a few seconds ago: "Took" reads whole seconds ("3s"), not milliseconds.
+    dbAgent.send('job.started', { jobId, startedAt: new Date(Date.now() - 3_000).toISOString() });
+    await waitFor(async () => (await fleet.gql('query($id: ID!){ job(id: $id){ status } }', { id: jobId })).job.status === 'RUNNING', { what: 'the job running' });
+
+    const page = await browser.newPage();
+    await page.clock.install();
+    // The page loads the host, then fetches it once more when its subscriptions are in place;
+    // only after that second answer does nothing but the clock redraw the row.
+    let hostFetches = 0;
+    page.on('requestfinished', (r) => void (r.postData()?.includes('query HostPage') && hostFetches++));
+    await signIn(page, server.url, undefined, undefined, `/hosts/${db.id}`);
+    const row = page.locator(`tr[data-job-id="${jobId}"]`);
+    await expect.poll(() => row.getAttribute('data-status')).toBe('running');
+    await expect.poll(() => hostFetches).toBeGreaterThanOrEqual(2);
+    const took = row.locator('td').nth(4);
+    const seconds = async () => Number((await took.textContent())?.match(/^(\d+)s$/)?.[1] ?? NaN);
+    const before = await seconds();
+    expect(before).toBeGreaterThanOrEqual(0);
+    await page.clock.runFor(5_000);
+    await expect.poll(seconds).toBeGreaterThanOrEqual(before + 5);
+    dbAgent.send('job.finished', { jobId, status: 'succeeded', finishedAt: new Date().toISOString(), exitCode: 0 });
+  });
+
+  it('keeps keyboard focus on the always-on switch while it saves', async () => {
+    const page = await browser.newPage();
+    await signIn(page, server.url, undefined, undefined, `/hosts/${laptop.id}`);
+    const toggle = page.getByRole('switch', { name: 'Always on (24x7)' });
+    await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('false');
+    await toggle.focus();
+    await page.keyboard.press('Space');
+    await chip(page).waitFor();
+    await expect.poll(() => toggle.getAttribute('aria-disabled')).not.toBe('true');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('always-on');
+    // Space again turns it back off: focus never left.
+    await page.keyboard.press('Space');
+    await chip(page).waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('always-on');
+    expect(await toggle.getAttribute('aria-checked')).toBe('false');
+  });
+
   it('writes screenshots of the host page at both widths', async () => {
     for (const width of Object.values(WIDTHS)) {
       const page = await browser.newPage({ width });

@@ -22,6 +22,16 @@ export function fieldErrors(error: CombinedError | null | undefined): FieldError
   return out;
 }
 
+/** listError folds errors on list items (tags.1, sources.2) into the list's own field. */
+export function listError(errors: FieldErrors, field: string): string | undefined {
+  return errors[field] ?? Object.entries(errors).find(([k]) => k.startsWith(`${field}.`))?.[1];
+}
+
+/** isNotFound: the API answered NOT_FOUND (an unknown or deleted id). */
+export function isNotFound(error: CombinedError | null | undefined): boolean {
+  return Boolean(error?.graphQLErrors.some((e) => e.extensions?.code === 'NOT_FOUND'));
+}
+
 /** formError is the message to show above the form: a network failure, or an error that names no field. */
 export function formError(error: CombinedError | null | undefined, known: FieldErrors = fieldErrors(error)): string | null {
   if (!error) return null;

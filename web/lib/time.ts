@@ -34,6 +34,13 @@ export function absoluteTime(iso: string | null | undefined, timeZone?: string):
   }).format(new Date(iso));
 }
 
+const CLOCK_TIME = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
+/** clockTime: the local time of day with seconds, "14:03:07" (log lines; absoluteTime for the full date). */
+export function clockTime(iso: string): string {
+  return CLOCK_TIME.format(new Date(iso));
+}
+
 /** zonedTime: a short "Wed 26 Nov, 03:00" in the given IANA zone (schedules' own zone). */
 export function zonedTime(iso: string, timeZone: string): string {
   try {

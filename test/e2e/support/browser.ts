@@ -19,7 +19,7 @@ export interface Session {
   browser: Browser;
   /** errors seen on any page so far (console errors, page errors) */
   errors: string[];
-  newPage(opts?: { width?: number; colorScheme?: 'light' | 'dark' }): Promise<Page>;
+  newPage(opts?: { width?: number; colorScheme?: 'light' | 'dark'; timezoneId?: string; locale?: string }): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -33,7 +33,12 @@ export async function launch(): Promise<Session> {
     errors,
     /** newPage opens a fresh context (its own cookies), so two pages can be two users. */
     async newPage(opts = {}) {
-      const context = await browser.newContext({ viewport: { width: opts.width ?? WIDTHS.desktop, height: 900 }, colorScheme: opts.colorScheme ?? 'light' });
+      const context = await browser.newContext({
+        viewport: { width: opts.width ?? WIDTHS.desktop, height: 900 },
+        colorScheme: opts.colorScheme ?? 'light',
+        ...(opts.timezoneId ? { timezoneId: opts.timezoneId } : {}),
+        ...(opts.locale ? { locale: opts.locale } : {}),
+      });
       contexts.push(context);
       const page = await context.newPage();
       page.on('console', (msg) => {

@@ -1,3 +1,4 @@
+import type { FieldErrors } from '$lib/errors.ts';
 import { graphql } from '$lib/graphql.ts';
 import { ScheduleItemFragment, type ScheduleItem } from './host-page.ts';
 
@@ -55,7 +56,38 @@ export function draftFrom(s: ScheduleItem | null): ScheduleDraft {
   };
 }
 
-/** inputFrom: the draft as the API's input; numbers that do not parse go through for the server to name. */
+/** The server's bounds on a keep count (RetentionInput: an Int, at most 100000). */
+const KEEP_MAX = 100_000;
+
+/** retentionErrors: the forget schedule's keep counts that are not empty or a whole number 0..100000, by field. */
+export function retentionErrors(d: ScheduleDraft): FieldErrors {
+  if (d.kind !== 'FORGET') return {};
+  const errors: FieldErrors = {};
+  for (const key of RETENTION_KEYS) {
+    const text = d.retention[key].trim();
+    if (text === '') continue;
+    if (!/^\d+$/.test(text)) errors[`retention.${key}`] = 'must be a whole number, 0 or more';
+    else if (Number(text) > KEEP_MAX) errors[`retention.${key}`] = `must be at most ${KEEP_MAX}`;
+  }
+  return errors;
+}
+
+export const TIMEZONE_ERROR = 'must be an IANA timezone such as UTC or Europe/London';
+
+/** timezoneError: why `tz` is not a zone the server accepts (the same Intl check), or null; blank is left to the server. */
+export function timezoneError(tz: string): string | null {
+  const zone = tz.trim();
+  if (zone === '') return null;
+  if (zone.length > 64) return TIMEZONE_ERROR;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return null;
+  } catch {
+    return TIMEZONE_ERROR;
+  }
+}
+
+/** inputFrom: the draft as the API's input; check retentionErrors first (a count that does not parse is sent as NaN). */
 export function inputFrom(d: ScheduleDraft) {
   const retention = Object.fromEntries(
     RETENTION_KEYS.filter((k) => d.retention[k].trim() !== '').map((k) => [k, Number(d.retention[k])]),

@@ -4,6 +4,8 @@ import type { FieldErrors } from '$lib/errors.ts';
 /**
  * The channel form as typed. Secrets start blank: blank keeps the stored
  * value (omitted from the update), text replaces it, "clear" sends "".
+ * Other optional fields (header name, username) show their stored value:
+ * emptying one clears it (sent as null).
  */
 export interface ChannelDraft {
   name: string;
@@ -50,14 +52,15 @@ function secretValue(d: ChannelDraft, field: string, value: string): string | un
   return value === '' ? undefined : value;
 }
 
-const opt = (s: string) => (s.trim() === '' ? undefined : s.trim());
+/** optional: a non-secret optional field; blank is null (nothing on a new channel, cleared on an update). */
+const optional = (s: string) => (s.trim() === '' ? null : s.trim());
 
 /** channelInput builds the API input for the draft's kind, or local field errors (what GraphQL cannot carry). */
 export function channelInput(d: ChannelDraft): { input?: Record<string, unknown>; errors: FieldErrors } {
   const base = { name: d.name, enabled: d.enabled };
   if (d.kind === 'WEBHOOK') {
     const w = d.webhook;
-    return { errors: {}, input: { ...base, webhook: { url: w.url.trim(), bearerToken: secretValue(d, 'bearerToken', w.bearerToken), headerName: opt(w.headerName) ?? (d.clear.headerName ? '' : undefined), headerValue: secretValue(d, 'headerValue', w.headerValue) } } };
+    return { errors: {}, input: { ...base, webhook: { url: w.url.trim(), bearerToken: secretValue(d, 'bearerToken', w.bearerToken), headerName: optional(w.headerName), headerValue: secretValue(d, 'headerValue', w.headerValue) } } };
   }
   if (d.kind === 'NTFY') {
     const n = d.ntfy;
@@ -71,7 +74,7 @@ export function channelInput(d: ChannelDraft): { input?: Record<string, unknown>
     input: {
       ...base,
       smtp: {
-        host: s.host.trim(), port, encryption: s.encryption, username: s.username.trim() || (d.clear.username ? '' : undefined),
+        host: s.host.trim(), port, encryption: s.encryption, username: optional(s.username),
         password: secretValue(d, 'password', s.password), from: s.from.trim(), to: s.to.trim(),
         verifyTls: s.verifyTls === 'auto' ? null : s.verifyTls === 'yes',
       },

@@ -1,4 +1,3 @@
-import type { FieldErrors } from '$lib/errors.ts';
 import type { Severity } from '$lib/labels.ts';
 import type { Trigger } from './triggers.ts';
 
@@ -54,11 +53,6 @@ export function updateInput(d: TriggerDraft) {
     url: d.url.trim(),
     secret: d.clearSecret ? '' : d.secret === '' ? null : d.secret,
   };
-}
-
-/** listError folds errors on list items (sources.1) into the list's own field. */
-export function listError(errors: FieldErrors, field: string): string | undefined {
-  return errors[field] ?? Object.entries(errors).find(([k]) => k.startsWith(`${field}.`))?.[1];
 }
 
 /** newSecret: a Standard Webhooks secret, whsec_ and 24 random bytes in base64. */
