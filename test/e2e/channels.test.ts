@@ -65,9 +65,16 @@ describe('notification channels', () => {
 
     await page.getByLabel('URL', { exact: true }).fill(sinkUrl);
     await page.getByRole('button', { name: 'Create channel' }).click();
-    await page.waitForURL(/\/settings\/notifications\/[0-9A-Z]+\?created=1$/);
+    await page.waitForURL(/\/settings\/notifications\/[0-9A-Z]+(\?created=1)?$/);
     channelPath = new URL(page.url()).pathname;
     await page.getByRole('heading', { name: 'On-call webhook' }).waitFor();
+    // "created" shows once: the param leaves the URL, so a reload does not claim it again.
+    await page.getByTestId('created-chip').waitFor();
+    await expect.poll(() => page.url()).toBe(`${server.url}${channelPath}`);
+    expect(await page.getByTestId('created-chip').isVisible()).toBe(true);
+    await page.reload();
+    await page.getByRole('heading', { name: 'On-call webhook' }).waitFor();
+    expect(await page.getByTestId('created-chip').count()).toBe(0);
     // The secret is stored, never shown back.
     expect(await page.getByLabel('Bearer token').inputValue()).toBe('');
     expect(await page.getByLabel('Bearer token').getAttribute('placeholder')).toBe('stored - leave blank to keep');
@@ -166,7 +173,7 @@ describe('notification channels', () => {
     await page.getByLabel('From').fill('vigil@example.com');
     await page.getByLabel('To').fill('oncall@example.com');
     await page.getByRole('button', { name: 'Create channel' }).click();
-    await page.waitForURL(/\/settings\/notifications\/[0-9A-Z]+\?created=1$/);
+    await page.waitForURL(/\/settings\/notifications\/[0-9A-Z]+(\?created=1)?$/);
     await page.getByRole('heading', { name: 'Ops mail' }).waitFor();
     expect(await page.getByLabel('Username').inputValue()).toBe('vigil');
 

@@ -97,6 +97,26 @@ describe('dashboard', () => {
     expect(await row.locator('.dot.offline').count()).toBeGreaterThan(0);
   });
 
+  it('drops a host deleted in another session, live, and counts one host fewer', async () => {
+    const doomed = await fleet.enroll('tmp-01', { tags: ['scratch'] });
+    const page = await browser.newPage();
+    const removedLive = subscribed(page, 'hostRemoved');
+    await signIn(page, server.url);
+    await removedLive;
+    const row = page.locator('tr[data-host="tmp-01"]');
+    await row.waitFor();
+    const fleetCount = page.getByTestId('counts-strip').locator('li').first().locator('.value');
+    await expect.poll(() => fleetCount.textContent()).toBe('7');
+    const neverSeen = page.getByTestId('counts-strip').getByRole('link', { name: /never seen/ }).locator('.value');
+    expect(await neverSeen.textContent()).toBe('2');
+
+    await fleet.gql('mutation($id: ID!){ deleteHost(id: $id) }', { id: doomed.id });
+    await row.waitFor({ state: 'detached' });
+    await expect.poll(() => fleetCount.textContent()).toBe('6');
+    await expect.poll(() => neverSeen.textContent()).toBe('1');
+    expect(await page.locator('.foot').textContent()).toContain('6 of 6 hosts');
+  });
+
   it('enrolls a host and shows its token once, with the command to start the agent', async () => {
     const page = await browser.newPage();
     await signIn(page, server.url);
@@ -131,6 +151,44 @@ describe('dashboard', () => {
     expect(await dialog.getByLabel('Tags').inputValue()).toBe('storage, -home');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'detached' });
+  });
+
+  it('fits the header on a 390 px screen: the alert badge and the live indicator do not run into Settings', async () => {
+    const page = await browser.newPage({ width: WIDTHS.mobile });
+    await signIn(page, server.url);
+    await page.getByTestId('nav-alert-badge').waitFor();
+    await page.locator('[data-testid="live-indicator"].on').waitFor();
+    const box = async (selector: string) => (await page.locator(selector).first().boundingBox())!;
+    const settings = await box('nav[aria-label="Main"] a[href="/settings/notifications"]');
+    const live = await box('[data-testid="live-indicator"]');
+    const user = await box('.user-trigger');
+    const nav = await box('nav[aria-label="Main"]');
+    // Settings is whole and visible, left of the indicator, which sits left of the user menu, all on screen.
+    expect(settings.x + settings.width).toBeLessThanOrEqual(nav.x + nav.width + 0.5);
+    expect(nav.x + nav.width).toBeLessThanOrEqual(live.x);
+    expect(live.x + live.width).toBeLessThanOrEqual(user.x);
+    expect(user.x + user.width).toBeLessThanOrEqual(WIDTHS.mobile);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(WIDTHS.mobile);
+  });
+
+  it('shows "behind" for a host whose agent has not applied its schedules, not for one never seen', async () => {
+    const ids = Object.fromEntries(
+      (await fleet.gql('{ hosts(first: 50){ edges { node { id name } } } }')).hosts.edges.map((e: { node: { id: string; name: string } }) => [e.node.name, e.node.id]),
+    );
+    for (const name of ['laptop-ana', 'laptop-ben']) {
+      await fleet.gql('mutation($i: CreateScheduleInput!){ createSchedule(input: $i){ id } }', { i: { hostId: ids[name], kind: 'BACKUP', cron: '0 3 * * *', paths: ['/home'] } });
+    }
+    const page = await browser.newPage();
+    await signIn(page, server.url);
+    const schedule = (name: string) => page.locator(`tr[data-host="${name}"] td`).nth(6);
+    // laptop-ana was seen, is asleep and has not applied v1; laptop-ben never connected.
+    await expect.poll(() => schedule('laptop-ana').textContent()).toMatch(/v1\s*behind/);
+    await expect.poll(() => schedule('laptop-ben').textContent()).toMatch(/v1/);
+    expect(await schedule('laptop-ben').textContent()).not.toContain('behind');
+
+    await page.locator('tr[data-host="laptop-ben"]').getByRole('link', { name: 'laptop-ben' }).click();
+    await page.getByTestId('schedule-pending').waitFor();
+    expect(await page.getByTestId('schedule-behind').count()).toBe(0);
   });
 
   it('writes screenshots of the dashboard at both widths', async () => {

@@ -30,6 +30,8 @@ describe('host page', () => {
     await laptopAgent.close();
     await waitFor(async () => (await hostStatus(laptop.id)) === 'ASLEEP', { what: 'the laptop to be asleep' });
     dbAgent = await FakeAgent.connect(server.url, db.token, 'db-01.internal');
+    await fleet.createUser('olga', 'operator-password', 'OPERATOR');
+    await fleet.createUser('victor', 'viewer-password', 'VIEWER');
     browser = await launch();
   });
   afterAll(async () => {
@@ -194,6 +196,152 @@ describe('host page', () => {
 
     await page.goto(`${server.url}/hosts/01ZZZZZZZZZZZZZZZZZZZZZZZZ`);
     await page.getByRole('heading', { name: 'Not found' }).waitFor();
+  });
+
+  it('says so when the host on screen is deleted in another session', async () => {
+    const doomed = await fleet.enroll('old-02');
+    const page = await browser.newPage();
+    const removedLive = subscribed(page, 'hostRemoved');
+    await signIn(page, server.url, undefined, undefined, `/hosts/${doomed.id}`);
+    await removedLive;
+    await page.getByRole('heading', { name: 'old-02' }).waitFor();
+
+    await fleet.gql('mutation($id: ID!){ deleteHost(id: $id) }', { id: doomed.id });
+    const gone = page.getByTestId('host-removed');
+    await gone.waitFor();
+    expect(await gone.textContent()).toContain('old-02 was deleted');
+    expect(await page.getByRole('button', { name: 'Run backup now' }).count()).toBe(0);
+    await gone.getByRole('link', { name: 'Back to the dashboard' }).click();
+    await page.waitForURL(`${server.url}/`);
+    await page.locator('tr[data-host="db-01"]').waitFor();
+    expect(await page.locator('tr[data-host="old-02"]').count()).toBe(0);
+  });
+
+  it('lets an operator rename a host and set its tags, with each error on its field', async () => {
+    const host = await fleet.enroll('edit-01', { tags: ['old'] });
+    await fleet.enroll('taken-01');
+    const page = await browser.newPage();
+    await signIn(page, server.url, 'olga', 'operator-password', `/hosts/${host.id}`);
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    const name = dialog.getByLabel('Name');
+    const tags = dialog.getByLabel('Tags');
+    expect(await name.inputValue()).toBe('edit-01');
+    expect(await tags.inputValue()).toBe('old');
+
+    // The second tag is the bad one (tags.1): the error names it.
+    await tags.fill('storage, -home');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => tags.getAttribute('aria-invalid')).toBe('true');
+    expect(await dialog.locator('#edit-host-tags-error').textContent()).toMatch(/"-home" may hold letters, digits/);
+    expect(await name.getAttribute('aria-invalid')).toBe('false');
+
+    // A name another host has: CONFLICT, shown on the name.
+    await tags.fill('storage, home');
+    await name.fill('taken-01');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => name.getAttribute('aria-invalid')).toBe('true');
+    expect(await dialog.locator('#edit-host-name-error').textContent()).toContain('a host named "taken-01" already exists');
+    expect(await tags.getAttribute('aria-invalid')).toBe('false');
+
+    await name.fill('  ');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => dialog.locator('#edit-host-name-error').textContent()).toBe('must not be empty');
+
+    await name.fill('nas-01');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByRole('heading', { name: 'nas-01' }).waitFor();
+    expect(await page.locator('.chip', { hasText: '#storage' }).count()).toBe(1);
+    expect(await page.locator('.chip', { hasText: '#old' }).count()).toBe(0);
+    const stored = await fleet.gql('query($id: ID!){ host(id: $id){ name tags } }', { id: host.id });
+    expect(stored.host).toEqual({ name: 'nas-01', tags: ['storage', 'home'] });
+  });
+
+  it('cancels a queued job after asking, and the row turns cancelled at once', async () => {
+    // No agent has ever connected: the job waits (QUEUED) for it.
+    const parked = await fleet.enroll('park-01');
+    const run = await fleet.gql('mutation($h: ID!){ runJob(hostId: $h, kind: CHECK){ id status } }', { h: parked.id });
+    expect(run.runJob.status).toBe('QUEUED');
+    const page = await browser.newPage();
+    await signIn(page, server.url, 'olga', 'operator-password', `/hosts/${parked.id}`);
+    const row = page.locator(`tr[data-job-id="${run.runJob.id}"]`);
+    await expect.poll(() => row.getAttribute('data-status')).toBe('queued');
+
+    await row.getByRole('button', { name: 'Cancel' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel this check?' });
+    expect(await dialog.textContent()).toContain('It has not started yet');
+    await dialog.getByRole('button', { name: 'Keep it' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(await row.getAttribute('data-status')).toBe('queued');
+
+    await row.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.getByRole('button', { name: 'Cancel job' }).click();
+    await expect.poll(() => row.getAttribute('data-status')).toBe('cancelled');
+    expect(await row.textContent()).toContain('cancelled by olga before it started');
+    expect(await row.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
+    const stored = await fleet.gql('query($id: ID!){ job(id: $id){ status } }', { id: run.runJob.id });
+    expect(stored.job.status).toBe('CANCELLED');
+  });
+
+  it('asks the agent to stop a running job, shows it cancelled live, and says when a job already ended', async () => {
+    const host = await fleet.enroll('run-01');
+    const agent = await FakeAgent.connect(server.url, host.token, 'run-01.internal');
+    try {
+      const start = async () => {
+        const run = await fleet.gql('mutation($h: ID!){ runJob(hostId: $h, kind: CHECK){ id } }', { h: host.id });
+        const jobId = run.runJob.id as string;
+        await agent.next('command.run');
+        agent.send('job.started', { jobId, startedAt: new Date().toISOString() });
+        await waitFor(async () => (await fleet.gql('query($id: ID!){ job(id: $id){ status } }', { id: jobId })).job.status === 'RUNNING', { what: 'the job running' });
+        return jobId;
+      };
+      const first = await start();
+      const page = await browser.newPage();
+      const jobsLive = subscribed(page, 'jobChanged');
+      await signIn(page, server.url, 'olga', 'operator-password', `/hosts/${host.id}`);
+      await jobsLive;
+      const row = page.locator(`tr[data-job-id="${first}"]`);
+      await expect.poll(() => row.getAttribute('data-status')).toBe('running');
+      await row.getByRole('button', { name: 'Cancel' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Cancel this check?' });
+      expect(await dialog.textContent()).toContain('asks the agent to stop it');
+      await dialog.getByRole('button', { name: 'Cancel job' }).click();
+      const asked = await agent.next('command.cancel');
+      expect(asked.payload.jobId).toBe(first);
+      await row.getByTestId('job-stopping').waitFor();
+      agent.send('job.finished', { jobId: first, status: 'cancelled', finishedAt: new Date().toISOString(), exitCode: 130, error: 'stopped on request' });
+      await expect.poll(() => row.getAttribute('data-status')).toBe('cancelled');
+      expect(await row.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
+
+      // The job ends while the question is open: CONFLICT, said in plain words.
+      const second = await start();
+      const row2 = page.locator(`tr[data-job-id="${second}"]`);
+      await expect.poll(() => row2.getAttribute('data-status')).toBe('running');
+      await row2.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor();
+      agent.send('job.finished', { jobId: second, status: 'succeeded', finishedAt: new Date().toISOString(), exitCode: 0, summary: { message: 'no errors were found' } });
+      await expect.poll(() => row2.getAttribute('data-status')).toBe('succeeded');
+      await dialog.getByRole('button', { name: 'Cancel job' }).click();
+      const error = page.getByTestId('cancel-error');
+      await error.waitFor();
+      expect(await error.textContent()).toBe('Check not cancelled: the job already succeeded.');
+      expect(agent.frames.filter((f) => f.type === 'command.cancel').length).toBe(0);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('offers a viewer no edit, cancel or delete on a host', async () => {
+    const parked = await fleet.enroll('park-02');
+    const run = await fleet.gql('mutation($h: ID!){ runJob(hostId: $h, kind: CHECK){ id } }', { h: parked.id });
+    const page = await browser.newPage();
+    await signIn(page, server.url, 'victor', 'viewer-password', `/hosts/${parked.id}`);
+    await page.getByRole('heading', { name: 'park-02' }).waitFor();
+    await expect.poll(() => page.locator(`tr[data-job-id="${run.runJob.id}"]`).getAttribute('data-status')).toBe('queued');
+    expect(await page.getByRole('button', { name: 'Edit', exact: true }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Delete' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /^Cancel/ }).count()).toBe(0);
   });
 
   it('shows a job\'s log times in local time, like the rest of the UI', async () => {

@@ -83,7 +83,7 @@ describe('log scanning', () => {
     await page.getByLabel('Name', { exact: true }).fill('app: out of memory');
     await page.getByLabel('Severity').selectOption('CRITICAL');
     await page.getByRole('button', { name: 'Create rule' }).click();
-    await page.waitForURL(/\/settings\/logscan\/[0-9A-Z]+\?created=1$/);
+    await page.waitForURL(/\/settings\/logscan\/[0-9A-Z]+(\?created=1)?$/);
     await page.getByRole('heading', { name: 'app: out of memory' }).waitFor();
   });
 
@@ -186,6 +186,30 @@ describe('log scanning', () => {
     expect(await page.getByRole('switch').count()).toBe(0);
     expect(await page.getByRole('link', { name: 'New rule' }).count()).toBe(0);
     expect(await stat(page, 'emitted').textContent()).toBe('1');
+  });
+
+  it('keeps keyboard focus on a rule\'s switch while it saves', async () => {
+    const made = await fleet.gql('mutation($i: LogScanRuleInput!){ createLogScanRule(input: $i){ id } }', { i: { name: 'focus: sample', pattern: 'never matches this', severity: 'INFO', enabled: false } });
+    try {
+      const page = await browser.newPage();
+      await signIn(page, server.url, undefined, undefined, '/settings/logscan');
+      const toggle = page.getByRole('switch', { name: 'Enable focus: sample' });
+      await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('false');
+      await toggle.focus();
+      await page.keyboard.press('Space');
+      await waitFor(async () => (await fleet.gql('{ logScanRules { id enabled } }')).logScanRules.find((r: { id: string }) => r.id === made.createLogScanRule.id)?.enabled, { what: 'the rule to be on' });
+      await expect.poll(() => toggle.getAttribute('aria-busy')).not.toBe('true');
+      expect(await toggle.getAttribute('aria-checked')).toBe('true');
+      const focused = () => page.evaluate(() => document.activeElement?.getAttribute('aria-label'));
+      expect(await focused()).toBe('Enable focus: sample');
+      // Space again turns it back off: focus never left.
+      await page.keyboard.press('Space');
+      await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('false');
+      await expect.poll(() => toggle.getAttribute('aria-busy')).not.toBe('true');
+      expect(await focused()).toBe('Enable focus: sample');
+    } finally {
+      await fleet.gql('mutation($id: ID!){ deleteLogScanRule(id: $id) }', { id: made.createLogScanRule.id });
+    }
   });
 
   it('writes screenshots of the log-rule editor, the rules and the events at both widths', async () => {

@@ -9,10 +9,11 @@ import { guardEachTest, startVigil, stopVigil } from './support/vigil.ts';
 describe('settings', () => {
   let server: ServerHandle;
   let browser: Session;
+  let fleet: Fleet;
 
   beforeAll(async () => {
     server = await startVigil();
-    const fleet = await Fleet.admin(server.url);
+    fleet = await Fleet.admin(server.url);
     await fleet.createUser('victor', 'viewer-password', 'VIEWER');
     browser = await launch();
   });
@@ -61,6 +62,79 @@ describe('settings', () => {
     expect(await page.getByRole('link', { name: 'New channel' }).count()).toBe(0);
     await page.goto(`${server.url}/settings/users`);
     await page.waitForURL(/\/settings\/notifications$/);
+  });
+
+  it('lets an admin reset another user\'s password, with the server\'s error on the field', async () => {
+    await fleet.createUser('paula', 'paula-old-password', 'OPERATOR');
+    const page = await browser.newPage();
+    await signIn(page, server.url, undefined, undefined, '/settings/users');
+    const row = page.getByRole('row', { name: /paula/ });
+    await row.getByRole('button', { name: 'Reset the password of paula' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Reset the password of paula' });
+    const field = dialog.getByLabel('New password');
+    await field.fill('short');
+    await dialog.getByRole('button', { name: 'Reset password' }).click();
+    await expect.poll(() => field.getAttribute('aria-invalid')).toBe('true');
+    expect(await dialog.locator('#reset-password-error').textContent()).toBe('must be at least 8 characters');
+    await field.fill('paula-new-password');
+    await dialog.getByRole('button', { name: 'Reset password' }).click();
+    await dialog.getByTestId('password-reset').waitFor();
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    // There is no reset button for oneself (the user menu changes one's own password).
+    expect(await page.getByRole('row', { name: /admin/ }).getByRole('button', { name: /Reset the password/ }).count()).toBe(0);
+
+    const paula = await browser.newPage();
+    await signIn(paula, server.url, 'paula', 'paula-new-password');
+  });
+
+  it('lets a user change their own password from the user menu', async () => {
+    await fleet.createUser('carl', 'carl-old-password', 'VIEWER');
+    const page = await browser.newPage();
+    await signIn(page, server.url, 'carl', 'carl-old-password', '/alerts');
+    await page.getByRole('button', { name: 'User menu for carl' }).click();
+    await page.getByRole('menuitem', { name: 'Change password' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Change your password' });
+    const current = dialog.getByLabel('Current password');
+    const next = dialog.getByLabel('New password', { exact: true });
+    const again = dialog.getByLabel('Repeat the new password');
+
+    // A wrong current password is a field error, not a trip to the sign-in page.
+    await current.fill('not-my-password');
+    await next.fill('carl-new-password');
+    await again.fill('carl-new-password');
+    await dialog.getByRole('button', { name: 'Change password' }).click();
+    await expect.poll(() => current.getAttribute('aria-invalid')).toBe('true');
+    expect(await dialog.locator('#pw-current-error').textContent()).toBe('is not your current password');
+    expect(new URL(page.url()).pathname).toBe('/alerts');
+
+    // The server's own rule, on the field it names (newPassword).
+    await current.fill('carl-old-password');
+    await next.fill('short');
+    await again.fill('short');
+    await dialog.getByRole('button', { name: 'Change password' }).click();
+    await expect.poll(() => next.getAttribute('aria-invalid')).toBe('true');
+    expect(await dialog.locator('#pw-new-error').textContent()).toBe('must be at least 8 characters');
+    expect(await current.getAttribute('aria-invalid')).toBe('false');
+
+    await next.fill('carl-new-password');
+    await again.fill('carl-new-passwrd');
+    await dialog.getByRole('button', { name: 'Change password' }).click();
+    await expect.poll(() => dialog.locator('#pw-confirm-error').textContent()).toBe('does not match the new password');
+
+    await again.fill('carl-new-password');
+    await dialog.getByRole('button', { name: 'Change password' }).click();
+    const changed = dialog.getByTestId('password-changed');
+    await changed.waitFor();
+    // The API ends the user's other sessions; whether it keeps this one is its call, and the dialog says which.
+    if ((await changed.textContent())?.includes('this one too')) {
+      await dialog.getByRole('button', { name: 'Sign in again' }).click();
+      await page.waitForURL(/\/login\?password=changed/);
+      await page.getByText('Your password was changed. Sign in with the new one.').waitFor();
+    } else {
+      await dialog.getByRole('button', { name: 'Done' }).click();
+    }
+    const other = await browser.newPage();
+    await signIn(other, server.url, 'carl', 'carl-new-password');
   });
 
   it('shows who did what in the audit log', async () => {

@@ -17,6 +17,8 @@ export function isUnauthenticated(error: CombinedError | undefined): boolean {
   return Boolean(error?.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED'));
 }
 
+const PASSWORD_CHECKS = new Set(['Login', 'ChangePassword']);
+
 function operationName(op: Operation): string | undefined {
   for (const d of op.query.definitions) if (d.kind === 'OperationDefinition') return d.name?.value;
   return undefined;
@@ -83,7 +85,8 @@ export function getClient(): Client {
     exchanges: [
       mapExchange({
         onError(error, op) {
-          if (isUnauthenticated(error) && operationName(op) !== 'Login') sendToLogin();
+          // Login and ChangePassword answer UNAUTHENTICATED for a wrong password: their forms say so.
+          if (isUnauthenticated(error) && !PASSWORD_CHECKS.has(operationName(op) ?? '')) sendToLogin();
         },
       }),
       fetchExchange,

@@ -27,6 +27,20 @@ export function listError(errors: FieldErrors, field: string): string | undefine
   return errors[field] ?? Object.entries(errors).find(([k]) => k.startsWith(`${field}.`))?.[1];
 }
 
+/**
+ * listErrors: every error on a list and on its items, one line, each item's
+ * led by what was sent for it (tags.1 -> `"-home" may hold letters...`).
+ */
+export function listErrors(errors: FieldErrors, field: string, items: readonly string[]): string | undefined {
+  const lines: string[] = [];
+  if (errors[field]) lines.push(errors[field]);
+  for (const [path, message] of Object.entries(errors)) {
+    const m = path.startsWith(`${field}.`) ? /^(\d+)$/.exec(path.slice(field.length + 1)) : null;
+    if (m) lines.push(items[Number(m[1])] !== undefined ? `"${items[Number(m[1])]}" ${message}` : message);
+  }
+  return lines.length ? lines.join('; ') : undefined;
+}
+
 /** isNotFound: the API answered NOT_FOUND (an unknown or deleted id). */
 export function isNotFound(error: CombinedError | null | undefined): boolean {
   return Boolean(error?.graphQLErrors.some((e) => e.extensions?.code === 'NOT_FOUND'));

@@ -11,6 +11,17 @@ export const LogoutMutation = graphql(`
   mutation Logout { logout }
 `);
 
+/**
+ * Change your own password. A wrong current password answers UNAUTHENTICATED
+ * (the server checks it like a sign-in), so the client does not treat this
+ * operation's UNAUTHENTICATED as a lost session (client.ts).
+ */
+export const ChangePasswordMutation = graphql(`
+  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {
+    changePassword(currentPassword: $currentPassword, newPassword: $newPassword)
+  }
+`);
+
 /** safeNext keeps ?next= on our own origin (no open redirect). */
 export function safeNext(next: string | null | undefined): string {
   if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/login')) return '/';

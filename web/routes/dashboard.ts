@@ -31,6 +31,11 @@ export const HostChangedSubscription = graphql(`
   }
 `, [HostRowFragment]);
 
+/** A host deleted anywhere: its id (hostChanged cannot say a host is gone). */
+export const HostRemovedSubscription = graphql(`
+  subscription DashboardHostRemoved { hostRemoved }
+`);
+
 export const EnrollHost = graphql(`
   mutation EnrollHost($input: EnrollHostInput!) {
     enrollHost(input: $input) { agentToken host { id name } }

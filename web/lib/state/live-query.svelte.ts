@@ -33,6 +33,8 @@ export class LiveQuery<Data, Vars extends AnyVariables> {
   reset(vars: Vars, data?: Data) {
     this.#vars = vars;
     this.#seq++;
+    // An error of the old variables (a deleted host's NOT_FOUND) says nothing about the new ones.
+    this.error = null;
     if (data !== undefined) this.data = data;
     else void this.fetchNow();
   }

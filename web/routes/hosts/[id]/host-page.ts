@@ -41,6 +41,11 @@ export const HostChanged = graphql(`
   subscription HostPageHostChanged { hostChanged { ...HostFields } }
 `, [HostFieldsFragment]);
 
+/** A host deleted anywhere (its id): the page says so instead of showing a stale host. */
+export const HostRemoved = graphql(`
+  subscription HostPageHostRemoved { hostRemoved }
+`);
+
 export const JobChanged = graphql(`
   subscription HostPageJobChanged($hostId: ID!) { jobChanged(hostId: $hostId) { ...JobItem } }
 `, [JobItemFragment]);
@@ -67,6 +72,11 @@ export const RunJob = graphql(`
   mutation RunJob($hostId: ID!, $kind: JobKind!, $scheduleId: ID) {
     runJob(hostId: $hostId, kind: $kind, scheduleId: $scheduleId) { ...JobItem }
   }
+`, [JobItemFragment]);
+
+/** Cancel a queued or running job: a parked one (or one whose agent is away) ends at once, a running one once its agent stops it. */
+export const CancelJob = graphql(`
+  mutation CancelJob($id: ID!) { cancelJob(id: $id) { ...JobItem } }
 `, [JobItemFragment]);
 
 export type HostPageData = ResultOf<typeof HostPageQuery>;

@@ -18,6 +18,11 @@ export const UpdateUserRole = graphql(`
   mutation UpdateUserRole($id: ID!, $role: Role!) { updateUser(id: $id, role: $role) { id role } }
 `);
 
+/** An admin sets another user's password; that user's sessions end. */
+export const ResetUserPassword = graphql(`
+  mutation ResetUserPassword($id: ID!, $password: String!) { updateUser(id: $id, password: $password) { id } }
+`);
+
 export const DeleteUser = graphql(`
   mutation DeleteUser($id: ID!) { deleteUser(id: $id) }
 `);
