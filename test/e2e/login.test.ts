@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServerHandle } from '../helpers/server.ts';
+import { ADMIN_PASSWORD, type ServerHandle } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { launch, type Session } from './support/browser.ts';
 import { Fleet } from './support/fleet.ts';
@@ -31,6 +31,17 @@ describe('signing in', () => {
     const table = page.getByTestId('host-table');
     await expect.poll(() => table.locator('tbody tr').count()).toBe(2);
     expect(await table.locator('tr[data-host="db-01"]').textContent()).toContain('never seen');
+  });
+
+  it.each(['/%5Cevil.invalid/phish', '/%09/evil.invalid', '//evil.invalid', 'https://evil.invalid/'])('stays on this site after signing in with next=%s', async (next) => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/login?next=${next}`);
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    expect(new URL(page.url()).origin).toBe(new URL(server.url).origin);
+    expect(new URL(page.url()).pathname).toBe('/');
   });
 
   it('says so when the password is wrong, and stays on the login page', async () => {

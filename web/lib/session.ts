@@ -22,8 +22,19 @@ export const ChangePasswordMutation = graphql(`
   }
 `);
 
-/** safeNext keeps ?next= on our own origin (no open redirect). */
+/**
+ * safeNext keeps ?next= on our own origin (no open redirect): a path of ours, read as the browser
+ * would read it - `/\evil.example` and `/<tab>/evil.example` are other hosts to a browser.
+ */
 export function safeNext(next: string | null | undefined): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/login')) return '/';
-  return next;
+  if (!next || !next.startsWith('/') || /[\\\u0000-\u001f\u007f]/.test(next)) return '/';
+  const here = globalThis.location?.origin ?? 'http://vigil.invalid';
+  let url: URL;
+  try {
+    url = new URL(next, here);
+  } catch {
+    return '/';
+  }
+  if (url.origin !== here || url.pathname.startsWith('/login')) return '/';
+  return url.pathname + url.search + url.hash;
 }
