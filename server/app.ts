@@ -74,7 +74,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const allow = parseAllowList(config.allowPrivateTargets);
   let agents: AgentLink = noAgents;
 
-  const users = createUsers({ db, clock, log, sessionHours: config.sessionHours });
+  const users = createUsers({ db, clock, log, sessionHours: config.sessionHours, pubsub });
   const hosts = createHosts({
     db,
     clock,

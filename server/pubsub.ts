@@ -28,6 +28,8 @@ export type Topics = {
   jobProgress: [JobProgress];
   eventLogged: [Event];
   jobLogged: [import('./jobs/job-logs.ts').JobLogLineEvent];
+  /** a user's credentials changed (token revoked, user deleted or changed, logout): open sockets are checked again */
+  credentialsChanged: [{ userId: string }];
   /** configuration caches (triggers, log-scan rules) reload on these, on every instance */
   triggersChanged: [{ at: string }];
   logScanRulesChanged: [{ at: string }];
@@ -127,7 +129,7 @@ function decodeDates(value: Record<string, unknown> | unknown[]): unknown {
   return value;
 }
 
-export const TOPICS: Array<keyof Topics> = ['alertChanged', 'hostChanged', 'hostRemoved', 'jobChanged', 'jobProgress', 'jobLogged', 'eventLogged', 'triggersChanged', 'logScanRulesChanged'];
+export const TOPICS: Array<keyof Topics> = ['alertChanged', 'hostChanged', 'hostRemoved', 'jobChanged', 'jobProgress', 'jobLogged', 'eventLogged', 'triggersChanged', 'logScanRulesChanged', 'credentialsChanged'];
 
 type Batched = { [K in keyof Topics]: [Array<Topics[K][0]>] };
 

@@ -121,8 +121,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const viewer = requireViewer(ctx.viewer);
       const input = parseInput(z.object({ currentPassword: z.string().min(1, 'is required'), newPassword: Password }), args);
-      await ctx.services.users.login(viewer.username, input.currentPassword, { ip: ctx.ip });
-      await ctx.services.users.updateUser(actorOf(viewer), viewer.userId, { password: input.newPassword });
+      await ctx.services.users.changeOwnPassword(viewer, input.currentPassword, input.newPassword);
       return true;
     },
   }),

@@ -61,6 +61,59 @@ export function ownOrigin(origin: string | undefined, host: string | undefined, 
   }
 }
 
+type Credentials = { bearer?: string; sessionToken?: string };
+interface SocketAuth {
+  creds: Credentials;
+  viewer: Viewer;
+  socket: { close(code: number, reason: string): void };
+}
+interface SocketExtra {
+  auth?: SocketAuth;
+}
+/** how often open graphql-ws sockets are checked even without a credential change (session expiry) */
+const RECHECK_EVERY_MS = 60_000;
+
+/**
+ * createSocketAuth keeps the credentials of every open graphql-ws socket and checks them again:
+ * before each operation, at once when a user's credentials change (token revoked, user deleted or
+ * changed, logout - the `credentialsChanged` topic, so on every instance), and every minute. A
+ * socket whose credentials no longer sign anyone in is closed with 4403, ending its subscriptions.
+ */
+function createSocketAuth(services: Services) {
+  const open = new Set<SocketAuth>();
+  const recheck = async (auth: SocketAuth): Promise<Viewer | null> => {
+    const viewer = await services.users.resolveViewer(auth.creds).catch(() => auth.viewer);
+    if (viewer) {
+      auth.viewer = viewer;
+      return viewer;
+    }
+    if (open.delete(auth)) auth.socket.close(4403, 'Forbidden');
+    return null;
+  };
+  const recheckAll = async (userId?: string) => {
+    for (const auth of [...open]) if (!userId || auth.viewer.userId === userId) await recheck(auth);
+  };
+  const changes = services.pubsub.subscribe('credentialsChanged');
+  void (async () => {
+    for await (const { userId } of changes) await recheckAll(userId).catch((err) => services.log.warn('graphql-ws credential check failed', { error: err }));
+  })();
+  const timer = setInterval(() => void recheckAll().catch(() => undefined), RECHECK_EVERY_MS);
+  timer.unref();
+  return {
+    add(creds: Credentials, viewer: Viewer, socket: SocketAuth['socket']): SocketAuth {
+      const auth = { creds, viewer, socket };
+      open.add(auth);
+      return auth;
+    },
+    remove: (auth: SocketAuth) => void open.delete(auth),
+    recheck,
+    stop() {
+      clearInterval(timer);
+      void changes.return?.();
+    },
+  };
+}
+
 export interface GraphQLServer {
   yoga: YogaServerInstance<ServerContext, GraphQLContext>;
   handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void;
@@ -71,6 +124,7 @@ export interface GraphQLServer {
 export function createGraphQLServer(services: Services): GraphQLServer {
   const jar = new WeakMap<Request, CookieToSet[]>();
   const secure = services.config.baseUrl.startsWith('https://');
+  const baseOrigin = new URL(services.config.baseUrl).origin;
 
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema: schema as never,
@@ -85,6 +139,9 @@ export function createGraphQLServer(services: Services): GraphQLServer {
       error: (...args) => services.log.error('graphql error', { error: args[0] instanceof Error ? args[0] : String(args[0]) }),
     },
     plugins: [useErrorCodes(), EnvelopArmorPlugin(ARMOR), useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'x-vigil-csrf'] }), cookiePlugin(jar, secure)],
+    // Cross-origin browser calls only from VIGIL_BASE_URL's origin: no other site's page may read
+    // answers or send the signed-in user's cookie (Yoga's default reflects any origin).
+    cors: (request) => (request.headers.get('origin') === baseOrigin ? { origin: [baseOrigin], credentials: true } : false),
     context: async (initial): Promise<GraphQLContext> => {
       const cookies: CookieToSet[] = [];
       const request = (initial as { request?: Request }).request;
@@ -104,7 +161,7 @@ export function createGraphQLServer(services: Services): GraphQLServer {
   // Counted once the operation's event stream is being consumed (after the current
   // macrotask), so a client can tell its subscription is really listening.
   const started = services.metrics.counter('vigil_graphql_subscriptions_started_total', 'subscriptions whose event stream is live');
-  const baseOrigin = new URL(services.config.baseUrl).origin;
+  const sockets = createSocketAuth(services);
 
   const disposeWs = useServer(
     {
@@ -119,23 +176,32 @@ export function createGraphQLServer(services: Services): GraphQLServer {
         const params = (ctx.connectionParams ?? {}) as Record<string, unknown>;
         const auth = typeof params.authorization === 'string' ? params.authorization : typeof params.Authorization === 'string' ? params.Authorization : undefined;
         const token = bearerFrom(auth) ?? (auth && !auth.includes(' ') ? auth : undefined);
-        let viewer: Viewer | null = null;
-        if (token) viewer = await services.users.resolveViewer({ bearer: token });
+        let creds: Credentials | null = null;
+        if (token) creds = { bearer: token };
         else {
           const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
-          if (cookie && ownOrigin(req.headers.origin, req.headers.host, baseOrigin)) viewer = await services.users.resolveViewer({ sessionToken: cookie });
+          if (cookie && ownOrigin(req.headers.origin, req.headers.host, baseOrigin)) creds = { sessionToken: cookie };
         }
-        if (!viewer) return false;
-        (ctx.extra as { viewer?: Viewer }).viewer = viewer;
+        const viewer = creds ? await services.users.resolveViewer(creds) : null;
+        if (!creds || !viewer) return false;
+        (ctx.extra as SocketExtra).auth = sockets.add(creds, viewer, ctx.extra.socket);
         return true;
+      },
+      onClose: (ctx) => {
+        const auth = (ctx.extra as SocketExtra).auth;
+        if (auth) sockets.remove(auth);
       },
       onOperation: () => {
         setImmediate(() => started.inc());
       },
       onSubscribe: async (ctx, _id, payload) => {
-        const extra = ctx.extra as { viewer?: Viewer; request: IncomingMessage };
+        const extra = ctx.extra as SocketExtra & { request: IncomingMessage };
+        // each operation runs as the credentials are now (a revoked token, a deleted user or an ended
+        // session closes the socket instead)
+        const viewer = extra.auth ? await sockets.recheck(extra.auth) : null;
+        if (!viewer) return [new GraphQLError('not signed in', { extensions: { code: 'UNAUTHENTICATED' } })];
         const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          wsViewer: extra.viewer ?? null,
+          wsViewer: viewer,
           wsIp: extra.request.socket.remoteAddress,
           req: extra.request,
           params: payload,
@@ -177,6 +243,7 @@ export function createGraphQLServer(services: Services): GraphQLServer {
       wss.handleUpgrade(req, socket, head, (client) => wss.emit('connection', client, req));
     },
     async close() {
+      sockets.stop();
       await disposeWs.dispose();
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

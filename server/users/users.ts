@@ -7,6 +7,8 @@ import { hashToken, newToken } from '../security/tokens.ts';
 import { recordAudit, type Actor } from '../audit/audit.ts';
 import { alreadyExists, conflict, notFound, unauthenticated, isUniqueViolation, badInput } from '../errors.ts';
 import { weakerRole, type Role, type Viewer } from './roles.ts';
+import { LoginThrottle } from './login-throttle.ts';
+import type { VigilPubSub } from '../pubsub.ts';
 
 /** Users, browser sessions and API tokens. */
 export interface UsersDeps {
@@ -14,6 +16,8 @@ export interface UsersDeps {
   clock: Clock;
   log: Logger;
   sessionHours: number;
+  /** told when a user's credentials change, so open sockets are checked again */
+  pubsub?: VigilPubSub;
 }
 
 // A session's lastUsedAt is refreshed at most this often (saves a write per request).
@@ -37,8 +41,20 @@ export async function ensureFirstAdmin(deps: UsersDeps, configuredPassword: stri
   deps.log.info('first admin user created', { username: 'admin', passwordSource: configuredPassword ? 'VIGIL_ADMIN_PASSWORD' : 'generated' });
 }
 
+// Checked against when the username is unknown, so a wrong name costs as long as a wrong password.
+let decoy: Promise<string> | undefined;
+
 export function createUsers(deps: UsersDeps) {
   const { db, clock } = deps;
+  const throttle = new LoginThrottle(() => clock.now().getTime());
+  const credentialsChanged = (userId: string) => deps.pubsub?.publish('credentialsChanged', { userId });
+
+  /** passwordMatches checks `password` against the user's hash, or a decoy hash when there is no such user. */
+  async function passwordMatches(user: { passwordHash: string } | null, password: string): Promise<boolean> {
+    if (user) return verifyPassword(password, user.passwordHash);
+    await verifyPassword(password, await (decoy ??= hashPassword(generatePassword())));
+    return false;
+  }
 
   async function viewerFromSession(token: string): Promise<Viewer | null> {
     const session = await db.session.findUnique({ where: { tokenHash: hashToken(token) }, include: { user: true } });
@@ -71,13 +87,17 @@ export function createUsers(deps: UsersDeps) {
 
     /** login checks a password and opens a session; failures are audited and say nothing about which part was wrong. */
     async login(username: string, password: string, meta: { ip?: string }) {
+      const wait = throttle.waitMs(username, meta.ip);
+      if (wait > 0) throw unauthenticated(`too many failed sign-ins: try again in ${Math.ceil(wait / 1000)} s`);
       const user = await db.user.findUnique({ where: { username } });
-      const ok = user ? await verifyPassword(password, user.passwordHash) : false;
+      const ok = await passwordMatches(user, password);
       const now = clock.now();
       if (!user || !ok) {
+        throttle.failed(username, meta.ip);
         await recordAudit(db, { name: username || '(empty)' }, { action: 'auth.login_failed', targetKind: 'user', detail: { ip: meta.ip } }, now);
         throw unauthenticated('invalid username or password');
       }
+      throttle.succeeded(username, meta.ip);
       const token = newToken('session');
       const expiresAt = new Date(now.getTime() + deps.sessionHours * 3600_000);
       await db.$transaction(async (tx) => {
@@ -92,6 +112,24 @@ export function createUsers(deps: UsersDeps) {
     async logout(viewer: Viewer): Promise<void> {
       if (viewer.sessionId) await db.session.deleteMany({ where: { id: viewer.sessionId } });
       await recordAudit(db, { id: viewer.userId, name: viewer.username }, { action: 'auth.logout', targetKind: 'user', targetId: viewer.userId }, clock.now());
+      credentialsChanged(viewer.userId);
+    },
+
+    /**
+     * changeOwnPassword: the signed-in user's password, checked first (a wrong one is a field error,
+     * not a sign-in: no session is opened); every other session of theirs ends, this one stays.
+     */
+    async changeOwnPassword(viewer: Viewer, currentPassword: string, newPassword: string): Promise<void> {
+      const user = await db.user.findUnique({ where: { id: viewer.userId } });
+      if (!user) throw unauthenticated('not signed in');
+      if (!(await passwordMatches(user, currentPassword))) throw badInput([{ path: 'currentPassword', message: 'is not your current password' }]);
+      const now = clock.now();
+      await db.$transaction(async (tx) => {
+        await tx.user.update({ where: { id: user.id }, data: { passwordHash: await hashPassword(newPassword) } });
+        await tx.session.deleteMany({ where: { userId: user.id, ...(viewer.sessionId ? { id: { not: viewer.sessionId } } : {}) } });
+        await recordAudit(tx, { id: user.id, name: user.username }, { action: 'user.password_change', targetKind: 'user', targetId: user.id }, now);
+      });
+      credentialsChanged(user.id);
     },
 
     async createUser(actor: Actor, input: { username: string; password: string; role: Role }) {
@@ -125,7 +163,7 @@ export function createUsers(deps: UsersDeps) {
         if (input.password) await tx.session.deleteMany({ where: { userId: id } });
         await recordAudit(tx, actor, { action: 'user.update', targetKind: 'user', targetId: id, detail: { role: input.role, passwordChanged: Boolean(input.password) } }, clock.now());
         return user;
-      });
+      }).finally(() => credentialsChanged(id));
     },
 
     async deleteUser(actor: Actor, id: string): Promise<boolean> {
@@ -137,6 +175,7 @@ export function createUsers(deps: UsersDeps) {
         await tx.user.delete({ where: { id } });
         await recordAudit(tx, actor, { action: 'user.delete', targetKind: 'user', targetId: id, detail: { username: existing.username } }, clock.now());
       });
+      credentialsChanged(id);
       return true;
     },
 
@@ -160,7 +199,7 @@ export function createUsers(deps: UsersDeps) {
         const updated = await tx.apiToken.update({ where: { id }, data: { revokedAt: row.revokedAt ?? clock.now() } });
         await recordAudit(tx, actor, { action: 'api_token.revoke', targetKind: 'api_token', targetId: id, detail: { name: row.name } }, clock.now());
         return updated;
-      });
+      }).finally(() => credentialsChanged(row.userId));
     },
   };
 }

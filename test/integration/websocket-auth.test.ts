@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { startServer, testDatabase, TEST_PROVIDER, type ServerHandle, type TestDatabase } from '../helpers/server.ts';
-import { login, tokenFor } from '../helpers/gql.ts';
+import { gqlOk, login, tokenFor } from '../helpers/gql.ts';
 import { TestAgent } from '../helpers/agent-client.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -91,5 +91,53 @@ describe(`websockets on ${TEST_PROVIDER}`, () => {
     const closed = await agent.waitClosed(15_000);
     expect(closed.code).toBe(1006);
     await waitFor(() => agent.closed);
+  });
+
+  describe('open sockets follow their credentials', () => {
+    /** a raw graphql-transport-ws socket, acknowledged, recording what it receives and how it closes */
+    async function socket(init: { params?: Record<string, unknown>; headers?: Record<string, string> }) {
+      const ws = new WebSocket(server.url.replace('http', 'ws') + '/graphql', 'graphql-transport-ws', { headers: init.headers });
+      const messages: Array<{ type: string; id?: string; payload?: any }> = [];
+      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+      ws.on('message', (m) => messages.push(JSON.parse(String(m))));
+      await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+      ws.send(JSON.stringify({ type: 'connection_init', payload: init.params ?? {} }));
+      await waitFor(() => messages.some((m) => m.type === 'connection_ack'));
+      let next = 0;
+      return {
+        ws,
+        messages,
+        closed,
+        /** run one query and resolve with its result */
+        async query(query: string) {
+          const id = String(++next);
+          ws.send(JSON.stringify({ id, type: 'subscribe', payload: { query } }));
+          return waitFor(() => messages.find((m) => m.id === id && (m.type === 'next' || m.type === 'error')));
+        },
+      };
+    }
+    const revoke = (id: string) => gqlOk(server.url, `mutation { revokeApiToken(id:"${id}") { id revokedAt } }`, {}, { cookie });
+
+    it('a revoked API token ends its open socket (and the subscriptions on it) at once', async () => {
+      const created = await gqlOk(server.url, 'mutation { createApiToken(name:"ws-revoke", role:ADMIN) { token apiToken { id } } }', {}, { cookie });
+      const s = await socket({ params: { authorization: `Bearer ${created.createApiToken.token}` } });
+      expect((await s.query('{ me { username } }')).payload).toEqual({ data: { me: { username: 'admin' } } });
+      s.ws.send(JSON.stringify({ id: 'live', type: 'subscribe', payload: { query: 'subscription { hostChanged { id } }' } }));
+      await revoke(created.createApiToken.apiToken.id);
+      expect(await s.closed).toBe(4403);
+    });
+
+    it('a deleted user and a logged-out session lose their sockets; the user\'s other sessions keep theirs', async () => {
+      await gqlOk(server.url, 'mutation { createUser(username:"ws-ops", password:"ws-ops-password-1", role:OPERATOR) { id } }', {}, { cookie });
+      const [one, two] = [await login(server.url, 'ws-ops', 'ws-ops-password-1'), await login(server.url, 'ws-ops', 'ws-ops-password-1')];
+      const first = await socket({ headers: { origin: BASE, cookie: one } });
+      const second = await socket({ headers: { origin: BASE, cookie: two } });
+      await gqlOk(server.url, 'mutation { logout }', {}, { cookie: one });
+      expect(await first.closed).toBe(4403);
+      expect((await second.query('{ me { username } }')).payload).toEqual({ data: { me: { username: 'ws-ops' } } });
+      const users = await gqlOk(server.url, '{ users { id username } }', {}, { cookie });
+      await gqlOk(server.url, `mutation { deleteUser(id:"${users.users.find((u: any) => u.username === 'ws-ops').id}") }`, {}, { cookie });
+      expect(await second.closed).toBe(4403);
+    });
   });
 });
