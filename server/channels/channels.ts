@@ -7,12 +7,15 @@ import { fieldErrors } from '../validation.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { targetProblem, type AllowList } from '../security/ssrf.ts';
 import { channelKind, SECRET_PLACEHOLDER } from './index.ts';
+import { maskUrl, resolveMaskedUrl } from './url-secrets.ts';
 import type { NotificationChannel } from '../../prisma/generated/sqlite/client.ts';
 
 /**
  * Notification channels: per-kind config validated on save, sealed with
  * AES-256-GCM bound to the row (AAD `notification-channel:<id>`), secrets
- * redacted on read, the placeholder meaning "keep" on update.
+ * redacted on read, the placeholder meaning "keep" on update. URL fields read
+ * back masked (password and secret query values: url-secrets.ts); their masked
+ * form sent back keeps the stored URL.
  */
 export type ChannelConfig = Record<string, unknown>;
 
@@ -57,6 +60,25 @@ export function mergeConfig(stored: ChannelConfig, update: Record<string, unknow
     }
   }
   return out;
+}
+
+/**
+ * resolveUrlFields maps each URL field sent to the URL to store: the masked form
+ * of the stored one keeps it, a placeholder credential is filled from the stored
+ * URL of the same origin and user, or refused (a field error by name).
+ */
+function resolveUrlFields(kind: string, input: Record<string, unknown>, stored: ChannelConfig | null, urlFields: readonly string[]): { config: Record<string, unknown>; errors: FieldError[] } {
+  const config = { ...input };
+  const errors: FieldError[] = [];
+  for (const field of urlFields) {
+    const value = config[field];
+    if (typeof value !== 'string') continue;
+    const storedValue = stored?.[field];
+    const resolved = resolveMaskedUrl(value, typeof storedValue === 'string' ? storedValue : null);
+    if ('problem' in resolved) errors.push({ path: `${kind}.${field}`, message: resolved.problem });
+    else config[field] = resolved.url;
+  }
+  return { config, errors };
 }
 
 /** configForCreate: on a new channel the placeholder and "" mean "no secret". */
@@ -119,8 +141,10 @@ export function createChannels(deps: ChannelsDeps) {
 
     /** redacted returns the config with each secret replaced by the placeholder (or null when unset). */
     redacted(row: NotificationChannel): RedactedConfig {
+      // (URL fields masked too: a password or token inside a URL is a secret like any other)
       const def = channelKind(row.kind);
       const values = { ...readConfig(row) };
+      for (const field of def?.urlFields ?? []) if (typeof values[field] === 'string') values[field] = maskUrl(values[field]);
       for (const s of def?.secrets ?? []) {
         const set = typeof values[s] === 'string' && values[s] !== '';
         values[s] = set ? SECRET_PLACEHOLDER : null;
@@ -131,7 +155,10 @@ export function createChannels(deps: ChannelsDeps) {
 
     async create(actor: Actor, input: { name: string; enabled: boolean; kind: string; config: Record<string, unknown> }, nameErrors: FieldError[] = []) {
       const def = channelKind(input.kind);
-      const config = await validateConfig(input.kind, configForCreate(input.config, def?.secrets ?? []), nameErrors);
+      // nothing stored to keep: a placeholder credential in a URL is refused
+      const urls = resolveUrlFields(input.kind, input.config, null, def?.urlFields ?? []);
+      if (urls.errors.length > 0) throw badInput([...nameErrors, ...urls.errors]);
+      const config = await validateConfig(input.kind, configForCreate(urls.config, def?.secrets ?? []), nameErrors);
       const id = newId();
       const now = clock.now();
       try {
@@ -163,8 +190,10 @@ export function createChannels(deps: ChannelsDeps) {
         } catch (err) {
           unreadable = err as Error;
         }
+        const urls = resolveUrlFields(row.kind, input.config, stored, def.urlFields);
+        if (urls.errors.length > 0) throw badInput([...nameErrors, ...urls.errors]);
         // An unreadable config can still be replaced by a complete new one (secrets re-entered).
-        const merged = stored ? mergeConfig(stored, input.config, def.secrets) : configForCreate(input.config, def.secrets);
+        const merged = stored ? mergeConfig(stored, urls.config, def.secrets) : configForCreate(urls.config, def.secrets);
         let valid: ChannelConfig;
         try {
           valid = await validateConfig(row.kind, merged, nameErrors);

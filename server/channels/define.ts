@@ -44,6 +44,9 @@ export interface ChannelKind<C extends Record<string, unknown>> {
   send: (ctx: SendContext, config: C, payload: NotificationPayload) => Promise<SendResult>;
 }
 
+/** What a secret reads back as; sent back on update it means "keep the stored value". */
+export const SECRET_PLACEHOLDER = '********';
+
 /** defineChannel declares a channel kind (one file per kind, one registry line). */
 export function defineChannel<C extends Record<string, unknown>>(def: ChannelKind<C>): ChannelKind<C> {
   return def;

@@ -8,6 +8,7 @@ import type { NotificationPayload, SendResult } from './define.ts';
 import { nextDelayMs, withinBudget } from './backoff.ts';
 import { chunks, COLUMNS, model, type Sql } from '../sql.ts';
 import type { Lease } from './outbox.ts';
+import { redactUrlsInText } from './url-secrets.ts';
 
 /**
  * The durable outbox dispatcher. Rows are written in the transaction that
@@ -111,11 +112,13 @@ export function createDispatcher(deps: DispatcherDeps) {
   async function sendOne(row: OutboxItem, sender: TargetSender | null): Promise<SendOutcome> {
     const started = performance.now();
     if (!sender) return { ok: false, retry: false, error: 'the channel or trigger no longer exists', latencyMs: 0 };
+    // error texts are read by every role: no URL in them keeps its credentials (SMTP, thrown errors included)
     try {
       const r = await sender(row);
-      return { ...r, latencyMs: Math.round(performance.now() - started) };
+      const latencyMs = Math.round(performance.now() - started);
+      return r.error === undefined ? { ...r, latencyMs } : { ...r, error: redactUrlsInText(r.error), latencyMs };
     } catch (err) {
-      return { ok: false, retry: false, error: (err as Error).message, latencyMs: Math.round(performance.now() - started) };
+      return { ok: false, retry: false, error: redactUrlsInText((err as Error).message), latencyMs: Math.round(performance.now() - started) };
     }
   }
 

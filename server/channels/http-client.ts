@@ -3,6 +3,7 @@ import tls from 'node:tls';
 import { connectAddress, type AllowList } from '../security/ssrf.ts';
 import { credentialsDecode, type SendResult } from './define.ts';
 import { requestBytes, ResponseParser } from './http-wire.ts';
+import { redactUrl, redactUrlsInText } from './url-secrets.ts';
 
 /**
  * Outbound HTTP for notifications: a lean HTTP/1.1 client on keep-alive socket
@@ -12,7 +13,8 @@ import { requestBytes, ResponseParser } from './http-wire.ts';
  * (http-wire.ts). The SSRF guard runs at connect time: the host is resolved
  * once and the address checked is the address connected to (connectAddress).
  * Redirects are never followed. Every outcome is classified: 2xx ok; 5xx, 429
- * and network errors retry; other 4xx do not.
+ * and network errors retry; other 4xx do not. Error texts never carry URL
+ * credentials (url-secrets.ts): they end up in Delivery.error, which every role reads.
  */
 export interface HttpClient {
   post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<SendResult>;
@@ -31,11 +33,11 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** classifyStatus turns an HTTP status into a send result. */
+/** classifyStatus turns an HTTP status into a send result (a redirect's Location named without its credentials). */
 export function classifyStatus(status: number, retryAfter?: string, location?: string): SendResult {
   if (status >= 200 && status < 300) return { ok: true, statusCode: status, retry: false };
   if (status >= 300 && status < 400) {
-    return { ok: false, statusCode: status, retry: false, error: `HTTP ${status}: redirects are not followed${location ? ` (to ${location})` : ''}` };
+    return { ok: false, statusCode: status, retry: false, error: `HTTP ${status}: redirects are not followed${location ? ` (to ${redactUrl(location)})` : ''}` };
   }
   if (status === 429) return { ok: false, statusCode: status, retry: true, retryAfterMs: parseRetryAfter(retryAfter), error: 'HTTP 429 Too Many Requests' };
   if (status >= 500) return { ok: false, statusCode: status, retry: true, retryAfterMs: parseRetryAfter(retryAfter), error: `HTTP ${status}` };
@@ -118,11 +120,11 @@ export function createHttpClient(allow: AllowList, opts: HttpClientOptions = {})
     let u: URL;
     try {
       u = new URL(url);
-      if (!credentialsDecode(u)) return `invalid URL ${url}: its user name or password is not valid percent-encoding`;
+      if (!credentialsDecode(u)) return `invalid URL ${redactUrl(url)}: its user name or password is not valid percent-encoding`;
     } catch {
-      return `invalid URL ${url}`;
+      return `invalid URL ${redactUrl(url)}`;
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') return `unsupported protocol ${u.protocol} in ${url}`;
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return `unsupported protocol ${u.protocol} in ${redactUrl(url)}`;
     const secure = u.protocol === 'https:';
     const hostname = u.hostname.replace(/^\[|\]$/g, ''); // IPv6 without its brackets
     const port = Number(u.port || (secure ? 443 : 80));
@@ -281,7 +283,9 @@ export function createHttpClient(allow: AllowList, opts: HttpClientOptions = {})
 
   return {
     post(url, headers, body, timeoutMs) {
-      return new Promise<SendResult>((resolve) => {
+      return new Promise<SendResult>((answer) => {
+        // whatever the error (a socket's, a TLS library's), it names no URL credentials
+        const resolve = (r: SendResult) => answer(r.error === undefined ? r : { ...r, error: redactUrlsInText(r.error) });
         const target = targetOf(url);
         if (typeof target === 'string') return resolve({ ok: false, retry: false, error: target });
         if (closed) return resolve({ ok: false, retry: true, error: 'the client is closed' });

@@ -14,4 +14,4 @@ export function channelKind(kind: string): ChannelKind<Record<string, unknown>> 
   return (CHANNELS as unknown as Record<string, ChannelKind<Record<string, unknown>>>)[kind];
 }
 
-export const SECRET_PLACEHOLDER = '********';
+export { SECRET_PLACEHOLDER } from './define.ts';

@@ -27,6 +27,18 @@ export function ntfyPriority(severity: string, defaultPriority?: (typeof NTFY_PR
   return severity === 'warning' ? '4' : '3';
 }
 
+/**
+ * ntfyHeader makes a value safe for an ntfy header: printable ASCII goes as it
+ * is; anything else (a host named `büro-☃`) becomes one RFC 2047 encoded-word,
+ * `=?UTF-8?B?<base64>?=`, which ntfy decodes for its headers. Raw, such a value
+ * is refused by the HTTP layer (past latin1) or garbled by ntfy (latin1 bytes
+ * are not UTF-8), so the notification would never arrive.
+ */
+export function ntfyHeader(value: string): string {
+  const clean = stripCrlf(value);
+  return /^[\x20-\x7e]*$/.test(clean) ? clean : `=?UTF-8?B?${Buffer.from(clean, 'utf8').toString('base64')}?=`;
+}
+
 export const ntfy = defineChannel({
   kind: 'ntfy',
   label: 'ntfy',
@@ -38,11 +50,11 @@ export const ntfy = defineChannel({
     const headers: Record<string, string> = {
       'content-type': 'text/plain; charset=utf-8',
       'user-agent': 'vigil',
-      title: stripCrlf(`[${p.severity}] ${p.hostName} ${p.kind}`),
-      tags: stripCrlf(`${p.severity},${p.kind}`),
+      title: ntfyHeader(`[${p.severity}] ${p.hostName} ${p.kind}`),
+      tags: ntfyHeader(`${p.severity},${p.kind}`),
       priority: ntfyPriority(p.severity, c.defaultPriority),
     };
-    if (p.link) headers.click = stripCrlf(p.link);
+    if (p.link) headers.click = ntfyHeader(p.link);
     if (c.accessToken) headers.authorization = `Bearer ${stripCrlf(c.accessToken)}`;
     return ctx.http.post(url, headers, p.message, ctx.timeoutMs);
   },

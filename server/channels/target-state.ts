@@ -1,5 +1,6 @@
 import type { Tx } from '../db.ts';
 import type { Sql } from '../sql.ts';
+import { redactUrlsInText } from './url-secrets.ts';
 
 /** One delivery attempt's outcome, as a target's state counts it. */
 export interface Attempt {
@@ -14,7 +15,8 @@ export type TargetTable = 'NotificationChannel' | 'EventTrigger';
 /**
  * recordTargetState folds attempts (in order) into a target's state - a channel's
  * or a trigger's: the last success, and the failures since (counted on from
- * before when none succeeded), with the last failure's error. One statement,
+ * before when none succeeded), with the last failure's error (URL credentials
+ * removed: every role reads it). One statement,
  * inside the caller's transaction (or on its own when tx is null).
  */
 export async function recordTargetState(sql: Sql, tx: Tx | null, table: TargetTable, id: string, attempts: Attempt[]): Promise<void> {
@@ -29,6 +31,6 @@ export async function recordTargetState(sql: Sql, tx: Tx | null, table: TargetTa
     `UPDATE "${table}" SET "lastFiredAt" = COALESCE(${sql.ph(1, 'time')}, "lastFiredAt"), ` +
       `"failureCount" = CASE WHEN ${sql.ph(2, 'bool')} THEN ${sql.ph(3, 'int')} ELSE "failureCount" + ${sql.ph(4, 'int')} END, ` +
       `"lastError" = ${sql.ph(5, 'text')}, "lastErrorAt" = ${sql.ph(6, 'time')} WHERE id = ${sql.ph(7)}`,
-    [firedAt, sql.bool(lastOk >= 0), trailingFailures, trailingFailures, failed ? (last.error ?? 'failed') : null, failed ? sql.time(last.at) : null, id],
+    [firedAt, sql.bool(lastOk >= 0), trailingFailures, trailingFailures, failed ? redactUrlsInText(last.error ?? 'failed') : null, failed ? sql.time(last.at) : null, id],
   );
 }

@@ -16,10 +16,11 @@ const SmtpEncryptionEnum = builder.enumType('SmtpEncryption', { values: ['STARTT
 
 type Values = Record<string, unknown>;
 const secretNote = `reads back as "${SECRET_PLACEHOLDER}" when set; send it back (or omit it) to keep the stored value, "" to clear it`;
+const urlNote = `a password in the URL and the values of query parameters named like secrets (token, key, secret, password, sig, signature, auth, apikey, access_token...) read back as "${SECRET_PLACEHOLDER}"; send the URL back as read to keep the stored one`;
 
 const WebhookConfig = builder.objectRef<Values>('WebhookConfig').implement({
   fields: (t) => ({
-    url: t.string({ resolve: (c) => String(c.url) }),
+    url: t.string({ description: urlNote, resolve: (c) => String(c.url) }),
     bearerToken: t.string({ nullable: true, description: secretNote, resolve: (c) => (c.bearerToken as string | null) ?? null }),
     bearerTokenSet: t.boolean({ resolve: (c) => Boolean(c.bearerTokenSet) }),
     headerName: t.string({ nullable: true, resolve: (c) => (c.headerName as string | undefined) ?? null }),
@@ -30,7 +31,7 @@ const WebhookConfig = builder.objectRef<Values>('WebhookConfig').implement({
 
 const NtfyConfig = builder.objectRef<Values>('NtfyConfig').implement({
   fields: (t) => ({
-    serverUrl: t.string({ resolve: (c) => String(c.serverUrl) }),
+    serverUrl: t.string({ description: urlNote, resolve: (c) => String(c.serverUrl) }),
     topic: t.string({ resolve: (c) => String(c.topic) }),
     accessToken: t.string({ nullable: true, description: secretNote, resolve: (c) => (c.accessToken as string | null) ?? null }),
     accessTokenSet: t.boolean({ resolve: (c) => Boolean(c.accessTokenSet) }),

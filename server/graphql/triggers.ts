@@ -12,6 +12,8 @@ import type { GraphQLContext } from './context.ts';
 /** Event triggers: read by every signed-in role, changed by admins; the secret never returned; a test send that returns its delivery. */
 const secretNote = `reads back as "${SECRET_PLACEHOLDER}" when set; send it back (or omit it) to keep the stored value, "" to clear it. A "whsec_<base64>" secret is used as Standard Webhooks specifies, any other as its UTF-8 bytes`;
 
+const urlNote = `a password in the URL and the values of query parameters named like secrets (token, key, secret, password, sig, signature, auth, apikey, access_token...) read back as "${SECRET_PLACEHOLDER}"; send the URL back as read to keep the stored one`;
+
 builder.prismaObject('EventTrigger', {
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -20,7 +22,7 @@ builder.prismaObject('EventTrigger', {
     severities: t.field({ type: [SeverityEnum], description: 'empty: any severity', resolve: (r) => parseList(r.severities).map(upper) as never }),
     sources: t.stringList({ description: 'empty: any source (alert, logscan, agent, system)', resolve: (r) => parseList(r.sources) }),
     messagePattern: t.exposeString('messagePattern', { nullable: true, description: 'an RE2 regex searched in the message; null: any message' }),
-    url: t.exposeString('url'),
+    url: t.string({ description: urlNote, resolve: (r, _args, ctx) => ctx.services.triggers.urlView(r) }),
     secret: t.string({ nullable: true, description: secretNote, resolve: (r, _args, ctx) => ctx.services.triggers.secretView(r).secret }),
     secretSet: t.boolean({ resolve: (r, _args, ctx) => ctx.services.triggers.secretView(r).secretSet }),
     version: t.exposeInt('version', { description: 'bumped by every update' }),

@@ -23,6 +23,20 @@ export interface HttpDeps {
   webDir: string;
 }
 
+/**
+ * Sent with every HTTP response (the SPA, its assets, /graphql...): the UI may
+ * not be framed by another site (clickjacking: X-Frame-Options for old browsers,
+ * CSP frame-ancestors for the rest), responses are not MIME-sniffed, and no
+ * path or query leaks to other origins in a Referer. The CSP holds only
+ * frame-ancestors so it cannot break the SvelteKit app's own scripts and styles.
+ */
+export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  ['x-frame-options', 'DENY'],
+  ['content-security-policy', "frame-ancestors 'none'"],
+  ['x-content-type-options', 'nosniff'],
+  ['referrer-policy', 'same-origin'],
+];
+
 function sendJson(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
@@ -48,6 +62,8 @@ export function createHttpServer(deps: HttpDeps): http.Server {
   const web = staticHandler(deps.webDir);
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    // set before any handler writes: writeHead() (sirv, yoga, sendJson) merges them in
+    for (const [name, value] of SECURITY_HEADERS) res.setHeader(name, value);
     try {
       if (url.pathname === '/graphql') return void (await deps.graphql.yoga(req, res, { req }));
       if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true });

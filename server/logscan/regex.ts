@@ -8,6 +8,19 @@ import { RE2JS } from 're2js';
  */
 export const MAX_PATTERN_LENGTH = 1000;
 
+/**
+ * The largest compiled program (re2js `programSize()`, its instruction count) an
+ * operator regex may have. Matching is linear in the input, but the NFA pass
+ * that extracts captures (and the DFA's fallback) costs up to program size x
+ * line length: `(.*){999}!` compiles to ~4,000 instructions and takes seconds
+ * over one long line. Counted repetitions are where programs grow (`x{n}` is n
+ * copies of x); 1,000 instructions still takes any realistic pattern of up to
+ * MAX_PATTERN_LENGTH characters (a 130-word alternation is ~980) and bounds
+ * one capture pass over a 16 KiB agent line (the protocol's limit) to a few
+ * hundred milliseconds in the worst case.
+ */
+export const MAX_PROGRAM_SIZE = 1000;
+
 export interface CompiledPattern {
   re: RE2JS;
   /** groupNames[i] is the capture key of group i+1: its name, or `$<i+1>` when unnamed */
@@ -30,6 +43,13 @@ export function compilePattern(source: string): CompileResult {
   if (source.length > MAX_PATTERN_LENGTH) return { ok: false, error: `must be at most ${MAX_PATTERN_LENGTH} characters` };
   try {
     const re = RE2JS.compile(source);
+    const size = re.programSize();
+    if (size > MAX_PROGRAM_SIZE) {
+      return {
+        ok: false,
+        error: `is too expensive to match: it compiles to ${size} instructions, at most ${MAX_PROGRAM_SIZE} are allowed; use smaller repetition counts ({n}, {n,m}) or fewer nested repetitions`,
+      };
+    }
     const groupNames = Array.from({ length: re.groupCount() }, (_, i) => `$${i + 1}`);
     for (const [name, index] of Object.entries(re.namedGroups())) groupNames[index - 1] = name;
     return { ok: true, pattern: { re, groupNames } };

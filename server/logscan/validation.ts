@@ -10,8 +10,12 @@ import { patternError, MAX_PATTERN_LENGTH } from './regex.ts';
 export const LOG_STREAMS = ['stdout', 'stderr', 'both'] as const;
 export const RULE_SEVERITIES = ['info', 'warning', 'critical'] as const;
 export const MAX_COOLDOWN_SECONDS = 7 * 24 * 3600;
-/** The longest sample line testLogScanRule takes (a frame is at most 1 MiB anyway). */
-export const MAX_SAMPLE_BYTES = 64 * 1024;
+/**
+ * The longest sample line testLogScanRule takes. Any viewer may call the tester,
+ * and it matches on the main thread: with the program-size cap this bounds one
+ * call to well under a second even for the most expensive allowed pattern.
+ */
+export const MAX_SAMPLE_BYTES = 8 * 1024;
 
 const name = displayName(100);
 

@@ -56,14 +56,23 @@ function inAllowList(address: string, allow: AllowList): boolean {
   });
 }
 
+const IPV4_COMPATIBLE: [ipaddr.IPv6, number] = [ipaddr.IPv6.parse('::'), 96];
+
 /** addressProblem says why an IP may not be a target ("loopback", "private"...), or null when it may. */
 export function addressProblem(address: string): string | null {
-  let parsed = ipaddr.parse(address);
+  const parsed = ipaddr.parse(address);
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
     return 'an IPv4-mapped IPv6 address';
   }
   const range = parsed.range();
-  if (range === 'unicast') return null;
+  if (range === 'unicast') {
+    // ipaddr.js calls the deprecated IPv4-compatible block ::/96 (RFC 4291 2.5.5.1)
+    // unicast, but ::127.0.0.1 (::7f00:1) embeds loopback, ::10.0.0.5 a private
+    // address. Nothing legitimate uses the block (:: and ::1 in it are named
+    // above), so it is refused outright rather than judged by what it embeds.
+    if (parsed.kind() === 'ipv6' && parsed.match(IPV4_COMPATIBLE)) return 'a deprecated IPv4-compatible IPv6 address (::/96)';
+    return null;
+  }
   const names: Record<string, string> = {
     loopback: 'a loopback address',
     private: 'a private-network address',

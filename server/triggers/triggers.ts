@@ -7,6 +7,7 @@ import type { SecretBox } from '../security/secret-box.ts';
 import { urlProblem, type AllowList } from '../security/ssrf.ts';
 import { createHttpClient, type HttpClient } from '../channels/http-client.ts';
 import { SECRET_PLACEHOLDER } from '../channels/index.ts';
+import { maskUrl, redactUrlsInText, resolveMaskedUrl } from '../channels/url-secrets.ts';
 import { newId } from '../ids.ts';
 import { recordAudit, type Actor } from '../audit/audit.ts';
 import { alreadyExists, badInput, isUniqueViolation, notFound } from '../errors.ts';
@@ -20,7 +21,8 @@ import type { TriggerCreate, TriggerUpdate } from './validation.ts';
 /**
  * Event triggers: save-time checks (RE2 pattern, URL and SSRF guard), the secret
  * sealed to its row and never returned, a version bump on every change so the
- * matcher caches of every instance recompile, and a one-shot test send.
+ * matcher caches of every instance recompile, and a one-shot test send. The
+ * URL reads back masked (urlView); its masked form sent back keeps the stored one.
  */
 export interface TriggersDeps {
   db: Db;
@@ -46,6 +48,14 @@ export function createTriggers(deps: TriggersDeps) {
     return row;
   }
 
+  /** resolveUrl: the URL to store for one sent (see resolveMaskedUrl); a placeholder credential it cannot fill is a field error. */
+  function resolveUrl(url: string | undefined, stored: string | null): string | undefined {
+    if (url === undefined) return undefined;
+    const resolved = resolveMaskedUrl(url, stored);
+    if ('problem' in resolved) throw badInput([{ path: 'url', message: resolved.problem }]);
+    return resolved.url;
+  }
+
   async function checkTarget(url: string | undefined) {
     const problem = url ? await urlProblem(url, allow) : null;
     if (problem) throw badInput([{ path: 'url', message: problem }]);
@@ -67,8 +77,14 @@ export function createTriggers(deps: TriggersDeps) {
       return row.secret ? { secret: SECRET_PLACEHOLDER, secretSet: true } : { secret: null, secretSet: false };
     },
 
+    /** urlView is what the API shows of the URL: password and secret query values masked. */
+    urlView(row: EventTrigger): string {
+      return maskUrl(row.url);
+    },
+
     /** create saves a trigger after the SSRF check of its URL. */
     async create(actor: Actor, input: TriggerCreate): Promise<EventTrigger> {
+      input = { ...input, url: resolveUrl(input.url, null)! };
       await checkTarget(input.url);
       const id = newId();
       const now = clock.now();
@@ -99,9 +115,11 @@ export function createTriggers(deps: TriggersDeps) {
       }
     },
 
-    /** update applies the given fields; the secret placeholder (or omission) keeps the stored one, "" clears it. */
+    /** update applies the given fields; the secret placeholder (or omission) keeps the stored one, "" clears it; so does the masked URL. */
     async update(actor: Actor, id: string, input: TriggerUpdate): Promise<EventTrigger> {
-      await load(id);
+      const stored = await load(id);
+      // the masked URL read back keeps the stored one (credentials included)
+      input = { ...input, url: resolveUrl(input.url, stored.url) };
       await checkTarget(input.url);
       const now = clock.now();
       let secret: string | null | undefined;
@@ -155,7 +173,8 @@ export function createTriggers(deps: TriggersDeps) {
       const body = triggerBody('event.test', row, testEvent(row.name, now));
       http ??= createHttpClient(allow);
       const started = performance.now();
-      const result = await sendTriggerWebhook({ baseUrl: deps.baseUrl, timeoutMs: deps.timeoutMs, http }, { id, url: row.url, secret }, body, deliveryId, now);
+      const sent = await sendTriggerWebhook({ baseUrl: deps.baseUrl, timeoutMs: deps.timeoutMs, http }, { id, url: row.url, secret }, body, deliveryId, now);
+      const result = sent.error === undefined ? sent : { ...sent, error: redactUrlsInText(sent.error) };
       const latencyMs = Math.round(performance.now() - started);
       return db.$transaction(async (tx) => {
         const delivery = await tx.delivery.create({

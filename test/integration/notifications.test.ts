@@ -253,6 +253,25 @@ describe(`notifications on ${TEST_PROVIDER}`, () => {
     await disable(ntfy);
   });
 
+  it('delivers to ntfy for a host named büro-☃: non-ASCII header values go as RFC 2047 encoded-words', async () => {
+    sink.requests.length = 0;
+    const ntfy = await channel({ name: 'intl-ntfy', ntfy: { serverUrl: sink.url, topic: 'vigil-intl' } });
+    const h = await fleetHost('büro-☃');
+    await h.finish('CHECK', 'failed');
+    await waitFor(() => sink.requests.length === 1);
+    const { headers } = sink.requests[0]!;
+    // what ntfy (Go's mime.WordDecoder) does with the header
+    const decode = (v: string) => v.replace(/=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=/gi, (_, b64: string) => Buffer.from(b64, 'base64').toString('utf8'));
+    expect(headers.title).toMatch(/^=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=$/);
+    expect(decode(headers.title as string)).toBe('[critical] büro-☃ check_failed');
+    // ASCII values stay as they were
+    expect(headers.tags).toBe('critical,check_failed');
+    const [alert] = await alertsOf(h.hostId);
+    expect(headers.click).toBe(`${BASE_URL}/alerts/${alert.id}`);
+    await waitFor(async () => (await alertsOf(h.hostId))[0].deliveries.some((d: any) => d.ok));
+    await disable(ntfy);
+  });
+
   it('testChannel sends alert.test through the channel and returns its Delivery', async () => {
     sink.requests.length = 0;
     sink.script.push({ status: 202 });
@@ -270,8 +289,9 @@ describe(`notifications on ${TEST_PROVIDER}`, () => {
   });
 
   it('refuses SSRF targets on save, and a redirect to loopback in the Delivery row', async () => {
-    for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[::1]:8080/', 'http://10.0.0.5/hook', 'http://[::ffff:127.0.0.1]/']) {
-      const r = await gql(server.url, 'mutation($i:ChannelInput!){ createChannel(input:$i){ id } }', { i: { name: `ssrf-${url.length}`, webhook: { url } } }, { token });
+    // ::127.0.0.1 and ::7f00:1 are the deprecated IPv4-compatible form of 127.0.0.1 (allow-listed here as IPv4 only)
+    for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[::1]:8080/', 'http://10.0.0.5/hook', 'http://[::ffff:127.0.0.1]/', 'http://[::127.0.0.1]:9/', 'http://[::7f00:1]:9/x', 'http://[::a00:5]/hook']) {
+      const r = await gql(server.url, 'mutation($i:ChannelInput!){ createChannel(input:$i){ id } }', { i: { name: `ssrf-${url}`, webhook: { url } } }, { token });
       expect(errorCode(r), url).toBe('BAD_USER_INPUT');
       expect(fieldPaths(r), url).toEqual(['webhook.url']);
       expect(r.errors![0]!.message).toMatch(/must be public/);

@@ -65,7 +65,7 @@ describe(`event triggers on ${TEST_PROVIDER}`, () => {
   });
 
   it('refuses a loopback or link-local target that is not allow-listed, on the url field', async () => {
-    for (const [url, why] of [['http://127.0.0.2:9/hook', /loopback/], ['http://169.254.169.254/latest/meta-data', /link-local/]] as const) {
+    for (const [url, why] of [['http://127.0.0.2:9/hook', /loopback/], ['http://169.254.169.254/latest/meta-data', /link-local/], ['http://[::127.0.0.1]:9/hook', /IPv4-compatible/]] as const) {
       const r = await call(CREATE, { i: { name: `ssrf-${url.length}`, url } });
       expect(errorCode(r)).toBe('BAD_USER_INPUT');
       expect(fieldPaths(r)).toEqual(['url']);
@@ -86,6 +86,18 @@ describe(`event triggers on ${TEST_PROVIDER}`, () => {
     const short = (await ok(CREATE, { i: { name: 'short-secret', url: receiver.url, secret: 's3cret' } })).createEventTrigger;
     expect(short).toMatchObject({ secret: '********', secretSet: true });
     await ok('mutation($id:ID!){ deleteEventTrigger(id:$id) }', { id: short.id });
+  });
+
+  it('refuses a message pattern whose compiled program is too large, on create and on update', async () => {
+    const r = await call(CREATE, { i: { name: 'huge-pattern', url: receiver.url, messagePattern: '(.*){999}!' } });
+    expect(errorCode(r)).toBe('BAD_USER_INPUT');
+    expect(fieldPaths(r)).toEqual(['messagePattern']);
+    expect(r.errors![0]!.extensions!.fields![0]!.message).toMatch(/too expensive.*at most 1000/);
+    const created = (await ok(CREATE, { i: { name: 'small-pattern', url: receiver.url, messagePattern: '(.*){3}!' } })).createEventTrigger;
+    const update = await call(UPDATE, { id: created.id, i: { messagePattern: '(?:[a-z]+ ){400}' } });
+    expect(errorCode(update)).toBe('BAD_USER_INPUT');
+    expect(fieldPaths(update)).toEqual(['messagePattern']);
+    await ok('mutation($id:ID!){ deleteEventTrigger(id:$id) }', { id: created.id });
   });
 
   it('redacts the secret, keeps it when the placeholder comes back, and a real receiver verifies the test send', async () => {

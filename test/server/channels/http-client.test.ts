@@ -217,6 +217,17 @@ describe('the outbound HTTP client\'s connections', () => {
     expect(await client(['localhost']).post(`http://localhost:${port}/`, {}, '{}', 5_000)).toMatchObject({ ok: true });
   });
 
+  it('refuses an IPv4-compatible IPv6 literal (::127.0.0.1 = ::7f00:1) at connect time, even with 127.0.0.1 allowed', async () => {
+    const hits: string[] = [];
+    const port = await listen(http.createServer((req, res) => (hits.push(req.url ?? ''), res.writeHead(200).end())));
+    for (const host of ['[::127.0.0.1]', '[::7f00:1]']) {
+      const r = await client(['127.0.0.1']).post(`http://${host}:${port}/`, {}, '{}', 5_000);
+      expect(r, host).toMatchObject({ ok: false, retry: false });
+      expect(r.error, host).toMatch(/^refused by the SSRF guard: ::7f00:1 is a deprecated IPv4-compatible IPv6 address/);
+    }
+    expect(hits).toEqual([]);
+  });
+
   it('speaks TLS, verifying the receiver\'s certificate', async () => {
     const { key, cert } = selfSigned();
     const port = await listen(https.createServer({ key, cert }, (req, res) => req.resume().on('end', () => res.writeHead(201).end())));

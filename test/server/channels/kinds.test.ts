@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CHANNELS } from '../../../server/channels/index.ts';
 import { stripCrlf } from '../../../server/channels/define.ts';
-import { ntfyPriority } from '../../../server/channels/ntfy.ts';
+import { ntfyHeader, ntfyPriority } from '../../../server/channels/ntfy.ts';
+import { requestBytes } from '../../../server/channels/http-wire.ts';
 import { mailSubject, messageIdDomain } from '../../../server/channels/smtp.ts';
 import { classifyStatus, parseRetryAfter } from '../../../server/channels/http-client.ts';
 import { nextDelayMs, withinBudget } from '../../../server/channels/backoff.ts';
@@ -49,6 +50,22 @@ describe('ntfy priority', () => {
     ['info', 'min', 'min'],
   ] as const)('%s with default %s is %s', (severity, def, want) => {
     expect(ntfyPriority(severity, def)).toBe(want);
+  });
+});
+
+describe('ntfy headers', () => {
+  it('keeps printable ASCII as it is', () => {
+    expect(ntfyHeader('[critical] db-01 check_failed')).toBe('[critical] db-01 check_failed');
+    expect(ntfyHeader('a\r\nb')).toBe('a b');
+  });
+  it('sends anything else as one RFC 2047 encoded-word the HTTP layer accepts', () => {
+    for (const value of ['[critical] büro-☃ check_failed', 'café', '主机 😀']) {
+      const encoded = ntfyHeader(value);
+      const m = /^=\?UTF-8\?B\?([A-Za-z0-9+/=]+)\?=$/.exec(encoded);
+      expect(m, value).not.toBeNull();
+      expect(Buffer.from(m![1]!, 'base64').toString('utf8')).toBe(value);
+      expect(() => requestBytes('/t', [['title', encoded]], '')).not.toThrow();
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compilePattern, findCaptures, patternError } from '../../../server/logscan/regex.ts';
+import { compilePattern, findCaptures, MAX_PATTERN_LENGTH, MAX_PROGRAM_SIZE, patternError } from '../../../server/logscan/regex.ts';
 import { truncateUtf8 } from '../../../server/logscan/text.ts';
 
 /** Operator regexes: RE2 semantics, clear refusals, stable capture names; messages cut safely. */
@@ -29,6 +29,29 @@ describe('compilePattern', () => {
     ['empty', '', /must not be empty/],
   ])('refuses %s with a message that names the reason', (_label, pattern, message) => {
     expect(patternError(pattern)).toMatch(message);
+  });
+
+  it('refuses patterns whose compiled program is over MAX_PROGRAM_SIZE, however short the source', () => {
+    for (const pattern of ['(.*){999}!', '.{1000}', '(?:[a-z]+ ){400}', '(a{10}){100}']) {
+      expect(patternError(pattern)).toMatch(/too expensive to match: it compiles to \d+ instructions, at most 1000 are allowed/);
+    }
+  });
+
+  it('keeps realistic patterns under the program-size cap, up to a 130-word alternation', () => {
+    for (const pattern of ['(?P<ip>\\d{1,3}(?:\\.\\d{1,3}){3})', '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', '(.*){200}!', 'x'.repeat(990)]) {
+      expect(patternError(pattern)).toBeNull();
+    }
+    const words = Array.from({ length: 130 }, (_, i) => `w${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}x${i}`);
+    const alternation = `(?i)(?P<word>${words.join('|')})`;
+    expect(alternation.length).toBeLessThanOrEqual(MAX_PATTERN_LENGTH);
+    expect(patternError(alternation)).toBeNull();
+  });
+
+  it('matches with the largest allowed program over a 16 KiB agent line (the protocol limit)', () => {
+    const compiled = compilePattern(`(.*){${Math.floor((MAX_PROGRAM_SIZE - 3) / 4)}}!`);
+    if (!compiled.ok) throw new Error(compiled.error);
+    expect(compiled.pattern.re.programSize()).toBeLessThanOrEqual(MAX_PROGRAM_SIZE);
+    expect(findCaptures(compiled.pattern, 'a'.repeat(16_383) + '!')).not.toBeNull();
   });
 
   it('keeps the compiler message next to the explanation', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowEntryProblem, parseAllowList, pickAddress } from '../../../server/security/ssrf.ts';
+import { addressProblem, allowEntryProblem, parseAllowList, pickAddress } from '../../../server/security/ssrf.ts';
 
 describe('SSRF guard: which address a name may be reached at', () => {
   it('connects a name with a public and a private address through its public one only', () => {
@@ -14,6 +14,20 @@ describe('SSRF guard: which address a name may be reached at', () => {
     const picked = pickAddress('meta.example', ['169.254.169.254', '127.0.0.1'], parseAllowList([]));
     expect(picked).toEqual({ refused: expect.stringMatching(/^meta\.example resolves to 169\.254\.169\.254, a link-local address/) });
     expect(pickAddress('::ffff:127.0.0.1', ['::ffff:127.0.0.1'], parseAllowList(['127.0.0.1']))).toEqual({ refused: expect.stringMatching(/IPv4-mapped/) });
+  });
+
+  it('refuses the deprecated IPv4-compatible block ::/96 (::127.0.0.1 is ::7f00:1), whatever IPv4 it embeds', () => {
+    for (const address of ['::7f00:1', '0:0:0:0:0:0:7f00:1', '::a00:5', '::a9fe:a9fe', '::808:808', '::2']) {
+      expect(addressProblem(address), address).toMatch(/IPv4-compatible/);
+    }
+    expect(pickAddress('::7f00:1', ['::7f00:1'], parseAllowList(['127.0.0.1']))).toEqual({ refused: expect.stringMatching(/^::7f00:1 is a deprecated IPv4-compatible IPv6 address/) });
+    expect(pickAddress('compat.example', ['::7f00:1', '93.184.216.34'], parseAllowList([]))).toEqual({ address: '93.184.216.34' });
+    // the rest of the block keeps its own name, public IPv6 stays allowed, and an explicit allow-list entry still wins
+    expect(addressProblem('::')).toMatch(/unspecified/);
+    expect(addressProblem('::1')).toMatch(/loopback/);
+    expect(addressProblem('2606:4700:4700::1111')).toBeNull();
+    expect(addressProblem('::1:0:0:1')).toBeNull();
+    expect(pickAddress('::7f00:1', ['::7f00:1'], parseAllowList(['::7f00:1']))).toEqual({ address: '::7f00:1' });
   });
 
   it('trusts an allow-listed host name whatever it resolves to', () => {
