@@ -39,6 +39,13 @@ export function ntfyHeader(value: string): string {
   return /^[\x20-\x7e]*$/.test(clean) ? clean : `=?UTF-8?B?${Buffer.from(clean, 'utf8').toString('base64')}?=`;
 }
 
+/** topicUrl: <server>/<topic>, keeping a query the server URL carries (ntfy's `?auth=`). */
+export function topicUrl(serverUrl: string, topic: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${encodeURIComponent(topic)}`;
+  return url.toString();
+}
+
 export const ntfy = defineChannel({
   kind: 'ntfy',
   label: 'ntfy',
@@ -46,7 +53,7 @@ export const ntfy = defineChannel({
   secrets: ['accessToken'],
   urlFields: ['serverUrl'],
   async send(ctx, c, p) {
-    const url = `${c.serverUrl.replace(/\/+$/, '')}/${encodeURIComponent(c.topic)}`;
+    const url = topicUrl(c.serverUrl, c.topic);
     const headers: Record<string, string> = {
       'content-type': 'text/plain; charset=utf-8',
       'user-agent': 'vigil',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CHANNELS } from '../../../server/channels/index.ts';
 import { stripCrlf } from '../../../server/channels/define.ts';
-import { ntfyHeader, ntfyPriority } from '../../../server/channels/ntfy.ts';
+import { ntfyHeader, ntfyPriority, topicUrl } from '../../../server/channels/ntfy.ts';
 import { requestBytes } from '../../../server/channels/http-wire.ts';
 import { mailSubject, messageIdDomain } from '../../../server/channels/smtp.ts';
 import { classifyStatus, parseRetryAfter } from '../../../server/channels/http-client.ts';
@@ -111,5 +111,15 @@ describe('config updates', () => {
     expect(mergeConfig(stored, { bearerToken: '' }, secrets)).toEqual({ url: 'https://a/', headerName: 'X-A' });
     expect(mergeConfig(stored, { bearerToken: 'new' }, secrets)).toEqual({ ...stored, bearerToken: 'new' });
     expect(mergeConfig(stored, { headerName: null }, secrets)).toEqual({ url: 'https://a/', bearerToken: 's3cret' });
+  });
+});
+
+describe('ntfy topic URLs', () => {
+  it.each([
+    ['https://ntfy.sh', 'backups', 'https://ntfy.sh/backups'],
+    ['https://ntfy.example/base/', 'a b/c', 'https://ntfy.example/base/a%20b%2Fc'],
+    ['https://ntfy.example/?auth=abc', 'alerts', 'https://ntfy.example/alerts?auth=abc'],
+  ])('%s + %s -> %s', (server, topic, url) => {
+    expect(topicUrl(server, topic)).toBe(url);
   });
 });
