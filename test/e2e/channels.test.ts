@@ -149,7 +149,7 @@ describe('notification channels', () => {
     const dialog = page.getByRole('dialog');
     const confirm = dialog.getByRole('button', { name: 'Delete channel' });
     // Deliveries cascade with the channel: the dialog says so.
-    expect(await dialog.textContent()).toContain('Its delivery log is deleted with it.');
+    expect(await dialog.textContent()).toContain('Its past deliveries stay in the delivery log.');
     expect(await dialog.textContent()).not.toContain('stays');
     expect(await confirm.isDisabled()).toBe(true);
     await dialog.getByLabel(/to confirm/).fill('On-call');

@@ -288,6 +288,16 @@ describe(`notifications on ${TEST_PROVIDER}`, () => {
     await disable(hook);
   });
 
+  it('keeps the delivery log of a deleted channel (the rows lose the link to it)', async () => {
+    sink.script.push({ status: 204 });
+    const hook = await channel({ name: 'short-lived', webhook: { url: `${sink.url}/short` } });
+    const sent = (await q(`mutation { testChannel(id:"${hook}") { id ok } }`)).testChannel;
+    expect(sent.ok).toBe(true);
+    expect(await q(`mutation { deleteChannel(id:"${hook}", confirmName:"short-lived") }`)).toEqual({ deleteChannel: true });
+    const log = await q('{ deliveries(first: 500) { edges { node { id ok event channel { id } } } } }');
+    expect(log.deliveries.edges.map((e: any) => e.node).find((d: any) => d.id === sent.id)).toEqual({ id: sent.id, ok: true, event: 'alert.test', channel: null });
+  });
+
   it('refuses SSRF targets on save, and a redirect to loopback in the Delivery row', async () => {
     // ::127.0.0.1 and ::7f00:1 are the deprecated IPv4-compatible form of 127.0.0.1 (allow-listed here as IPv4 only)
     for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[::1]:8080/', 'http://10.0.0.5/hook', 'http://[::ffff:127.0.0.1]/', 'http://[::127.0.0.1]:9/', 'http://[::7f00:1]:9/x', 'http://[::a00:5]/hook']) {
