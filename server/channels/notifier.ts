@@ -2,7 +2,7 @@ import type { Db, Tx } from '../db.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { AllowList } from '../security/ssrf.ts';
-import { targetProblem } from '../security/ssrf.ts';
+import { bareHost, connectAddress } from '../security/ssrf.ts';
 import { newId } from '../ids.ts';
 import type { Delivery, NotificationChannel, OutboxItem } from '../../prisma/generated/sqlite/client.ts';
 import { channelKind } from './index.ts';
@@ -53,12 +53,22 @@ export function createNotifier(deps: NotifierDeps) {
       if (!channel.enabled) return { ok: false, retry: false, error: 'the channel was disabled before this was delivered' };
       if (!def) return { ok: false, retry: false, error: `unknown channel kind ${channel.kind}` };
       if (!config) return { ok: false, retry: false, error: problem ?? 'unreadable configuration' };
-      // SMTP connects without the HTTP agent's guard: check its host here, every time.
+      // SMTP connects without the HTTP agent's guard: its host is resolved and checked here, every time, and
+      // nodemailer connects to the address checked (no second lookup that DNS could answer differently; TLS
+      // still verifies the name). A host allow-listed by name is left to nodemailer to resolve.
+      let sendConfig = config;
       if (channel.kind === 'smtp') {
-        const refused = await targetProblem(String(config.host), deps.allow);
-        if (refused) return { ok: false, retry: false, error: `refused by the SSRF guard: ${refused}` };
+        const host = String(config.host);
+        let target: Awaited<ReturnType<typeof connectAddress>>;
+        try {
+          target = await connectAddress(host, deps.allow);
+        } catch (err) {
+          return { ok: false, retry: true, error: (err as Error).message };
+        }
+        if ('refused' in target) return { ok: false, retry: false, error: `refused by the SSRF guard: ${target.refused}` };
+        if (!deps.allow.hosts.has(bareHost(host))) sendConfig = { ...config, connectTo: target.address };
       }
-      return def.send(ctx, config, JSON.parse(row.payload) as NotificationPayload);
+      return def.send(ctx, sendConfig, JSON.parse(row.payload) as NotificationPayload);
     };
   }
 

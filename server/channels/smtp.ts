@@ -129,8 +129,10 @@ export const smtp = defineChannel({
   secrets: ['password'],
   urlFields: [],
   async send(ctx, c, p) {
+    // the address the SSRF guard checked, when it gave one (see notifier.ts); TLS still checks c.host
+    const { connectTo } = c as SmtpConfig & { connectTo?: string };
     const transport = nodemailer.createTransport({
-      host: c.host,
+      host: connectTo ?? c.host,
       port: c.port,
       secure: c.encryption === 'tls',
       requireTLS: c.encryption === 'starttls',

@@ -87,7 +87,7 @@ export function addressProblem(address: string): string | null {
   return names[range] ?? `a ${range} address`;
 }
 
-function bareHost(host: string): string {
+export function bareHost(host: string): string {
   return host.replace(/^\[|\]$/g, '').toLowerCase();
 }
 
