@@ -10,9 +10,23 @@ export function fieldErrors(error: z.ZodError, prefix: string[] = []): FieldErro
     const path = [...prefix, ...issue.path.map(String)].join('.') || '(input)';
     if (seen.has(path)) continue;
     seen.add(path);
-    out.push({ path, message: issue.message });
+    out.push({ path, message: apiMessage(issue) });
   }
   return out;
+}
+
+/**
+ * apiMessage: an issue's message in the API's words. Our schemas say what they expect; where
+ * zod's own default speaks instead, a missing or null value "is required" and a value outside
+ * an enum lists the values as GraphQL spells them (UPPER_CASE), not as they are stored.
+ */
+function apiMessage(issue: z.core.$ZodIssue): string {
+  const defaulted = issue.message.startsWith('Invalid input') || issue.message.startsWith('Invalid option');
+  if (!defaulted) return issue.message;
+  // zod keeps no input on its issues: its default says what it received
+  if (issue.code === 'invalid_type' && /received (undefined|null)$/.test(issue.message)) return 'is required';
+  if (issue.code === 'invalid_value' && issue.values.every((v) => typeof v === 'string')) return `must be one of ${issue.values.map((v) => String(v).toUpperCase().replace(/-/g, '_')).join(', ')}`;
+  return issue.message;
 }
 
 /** parseInput validates `value` with `schema`, throwing BAD_USER_INPUT that names every bad field. */

@@ -67,10 +67,29 @@ function badUserInput(original: GraphQLError, fields: FieldError[]): GraphQLErro
   return new GraphQLError(original.message, { nodes: original.nodes, source: original.source, positions: original.positions, path: original.path, originalError: original.originalError, extensions: { ...extensions, code: 'BAD_USER_INPUT', fields } });
 }
 
-/** withValidationCode: a query-shape error GraphQL raised without a code (a depth, alias or cost limit). */
+/**
+ * withValidationCode: a query-shape error GraphQL raised without a code (a depth, alias or cost
+ * limit). graphql-armor words its limits as "Syntax Error: ..." (they are not syntax errors: the
+ * query parsed); the message keeps only what was exceeded.
+ */
 function withValidationCode(error: GraphQLError): GraphQLError {
   if (error.extensions?.code) return error;
-  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: error.originalError, extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } });
+  const message = error.message.replace(/^Syntax Error: (?=.*\blimit\b)/, '');
+  return new GraphQLError(message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: error.originalError, extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } });
+}
+
+/**
+ * socketErrors: what a graphql-ws client is told when its operation is refused before it runs
+ * (parse, validation, query limits): the codes an HTTP client gets for the same query, without
+ * Yoga's note of the HTTP status it would have answered with.
+ */
+export function socketErrors(errors: readonly GraphQLError[]): GraphQLError[] {
+  return errors.map((error) => {
+    const coded = withValidationCode(error);
+    if (!coded.extensions?.http) return coded;
+    const { http: _status, ...extensions } = coded.extensions;
+    return new GraphQLError(coded.message, { nodes: coded.nodes, source: coded.source, positions: coded.positions, path: coded.path, originalError: coded.originalError, extensions });
+  });
 }
 
 /** The messages graphql-js and Pothos use for input that does not fit the schema. */

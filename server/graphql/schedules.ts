@@ -100,7 +100,7 @@ const cronField = z
   });
 const timezoneField = z.string().trim().refine(isValidTimezone, 'must be an IANA timezone such as UTC or Europe/London');
 const pathList = z.array(z.string().trim().min(1, 'must not be empty').max(4096).refine((p) => !p.includes('\0'), 'must not contain NUL')).max(100);
-const keep = z.number().int('must be a whole number').min(0, 'must be 0 or more').max(100000).optional();
+const keep = z.number().int('must be a whole number').min(0, 'must be 0 or more').max(100000).nullish();
 const retentionField = z
   .object({ keepLast: keep, keepHourly: keep, keepDaily: keep, keepWeekly: keep, keepMonthly: keep, keepYearly: keep })
   .transform((r) => noNulls(r));

@@ -7,7 +7,7 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { schema } from './schema.ts';
-import { useErrorCodes } from './error-codes.ts';
+import { socketErrors, useErrorCodes } from './error-codes.ts';
 import type { GraphQLContext, CookieToSet } from './context.ts';
 import type { Services } from '../services.ts';
 import type { Viewer } from '../users/roles.ts';
@@ -211,8 +211,9 @@ export function createGraphQLServer(services: Services): GraphQLServer {
           document = parse(payload.query);
         } catch (err) {
           // as over HTTP: a query that does not parse says so in its code
-          if (err instanceof GraphQLError && !err.extensions?.code) return [new GraphQLError(err.message, { source: err.source, positions: err.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
-          return [err as never];
+          if (err instanceof GraphQLError && !err.extensions?.code && !/\blimit\b/.test(err.message)) return [new GraphQLError(err.message, { source: err.source, positions: err.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+          if (err instanceof GraphQLError) return socketErrors([err]);
+          throw err;
         }
         const args = {
           schema: s,
@@ -225,9 +226,9 @@ export function createGraphQLServer(services: Services): GraphQLServer {
         // graphql-armor rejects by throwing as well as by returning errors; either way the client gets them
         try {
           const errors = validate(args.schema, args.document);
-          if (errors.length) return errors;
+          if (errors.length) return socketErrors(errors);
         } catch (err) {
-          if (err instanceof GraphQLError) return [err];
+          if (err instanceof GraphQLError) return socketErrors([err]);
           throw err;
         }
         return args as never;

@@ -105,7 +105,26 @@ describe(`GraphQL input errors on ${TEST_PROVIDER}`, () => {
     expect(errorCode(await ask('{ hosts { nope } }'))).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(errorCode(await ask('{ hosts( }'))).toBe('GRAPHQL_PARSE_FAILED');
     const aliases = `{ ${Array.from({ length: 25 }, (_, i) => `a${i}: me { username }`).join(' ')} }`;
-    expect(errorCode(await ask(aliases))).toBe('GRAPHQL_VALIDATION_FAILED');
+    const limited = await ask(aliases);
+    expect(errorCode(limited)).toBe('GRAPHQL_VALIDATION_FAILED');
+    // a limit is not a syntax error: the query parsed
+    expect(limited.errors![0]!.message).toMatch(/^Aliases limit of 20 exceeded/);
+  });
+
+  it('says a required field is required when it is given as null, and lists enum values as GraphQL spells them', async () => {
+    const made = await ask(CREATE_CHANNEL, { i: { name: 'nulls', webhook: { url: 'https://hooks.example.com/n' } } });
+    const id = made.data.createChannel.id;
+    const url = await ask('mutation($id:ID!,$i:ChannelUpdateInput!){ updateChannel(id:$id, input:$i){ id } }', { id, i: { webhook: { url: null } } });
+    expect(errorCode(url)).toBe('BAD_USER_INPUT');
+    expect(url.errors![0]!.extensions!.fields).toEqual([{ path: 'webhook.url', message: 'is required' }]);
+    const smtp = await ask(CREATE_CHANNEL, { i: { name: 'nulls-smtp', smtp: { host: 'mail.example.com', port: 25, encryption: 'NONE', from: 'a@example.com', to: 'b@example.com' } } });
+    const smtpNull = await ask('mutation($id:ID!,$i:ChannelUpdateInput!){ updateChannel(id:$id, input:$i){ id } }', { id: smtp.data.createChannel.id, i: { smtp: { host: null, encryption: null } } });
+    expect(smtpNull.errors![0]!.extensions!.fields).toEqual(expect.arrayContaining([{ path: 'smtp.host', message: 'is required' }, { path: 'smtp.encryption', message: 'must be one of STARTTLS, TLS, NONE' }]));
+    // an optional number given as null is simply not given
+    const host = await ask('mutation { enrollHost(input:{ name:"nulls-host" }){ host { id } } }');
+    const forget = await ask('mutation($i:CreateScheduleInput!){ createSchedule(input:$i){ retention { keepLast keepDaily } } }', { i: { hostId: host.data.enrollHost.host.id, kind: 'FORGET', cron: '0 3 * * *', retention: { keepLast: null, keepDaily: 7 } } });
+    expect(forget.errors).toBeUndefined();
+    expect(forget.data.createSchedule.retention).toEqual({ keepLast: null, keepDaily: 7 });
   });
 
   it('names the field of a null for a non-null variable, of a variable inside an input object, and of a bad `before`', async () => {

@@ -80,6 +80,15 @@ describe(`websockets on ${TEST_PROVIDER}`, () => {
   it('applies the same query limits over the socket as over HTTP', async () => {
     const deep = await once({ params: { authorization: `Bearer ${token}` }, query: 'subscription { alertChanged { alert { host { schedules { host { schedules { host { schedules { host { schedules { host { schedules { host { name } } } } } } } } } } } } } }' });
     expect(JSON.stringify(deep)).toMatch(/depth/i);
+    expect(deep.errors?.[0]?.extensions).toEqual({ code: 'GRAPHQL_VALIDATION_FAILED' });
+    const aliases = await once({ params: { authorization: `Bearer ${token}` }, query: `{ ${Array.from({ length: 21 }, (_, i) => `a${i}: me { username }`).join(' ')} }` });
+    expect(aliases.errors?.[0]?.extensions).toEqual({ code: 'GRAPHQL_VALIDATION_FAILED' });
+    expect(aliases.errors?.[0]?.message).toMatch(/^Aliases limit of 20 exceeded/);
+    const costly = await once({ params: { authorization: `Bearer ${token}` }, query: '{ hosts(first: 100000){ totalCount edges { node { id } } } }' });
+    expect(costly.errors?.[0]?.extensions).toEqual({ code: 'GRAPHQL_VALIDATION_FAILED' });
+    // an unknown field: the code an HTTP client gets, without Yoga's note of the HTTP status
+    const unknown = await once({ params: { authorization: `Bearer ${token}` }, query: '{ nope }' });
+    expect(unknown.errors?.[0]?.extensions).toEqual({ code: 'GRAPHQL_VALIDATION_FAILED' });
   });
 
   it('terminates an agent socket that misses two pongs', async () => {
