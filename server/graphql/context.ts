@@ -11,6 +11,8 @@ export interface CookieToSet {
 export interface GraphQLContext {
   services: Services;
   viewer: Viewer | null;
+  /** an `Authorization: Bearer` token was sent and signs nobody in (unknown, revoked, or its owner gone) */
+  badToken?: boolean;
   ip?: string;
   /** cookies the response should set (login/logout over HTTP) */
   cookies: CookieToSet[];

@@ -4,6 +4,7 @@ import { RoleEnum, lower, nameField, upper } from './common.ts';
 import { hasControlCharacters, parseInput } from '../validation.ts';
 import { actorOf, requireRole, requireViewer, type Role } from '../users/roles.ts';
 import { SESSION_COOKIE } from '../http/cookies.ts';
+import { unauthenticated } from '../errors.ts';
 import type { ApiToken } from '../../prisma/generated/sqlite/client.ts';
 
 /** Users, login/logout, API tokens. */
@@ -55,9 +56,11 @@ builder.queryFields((t) => ({
   me: t.prismaField({
     type: 'User',
     nullable: true,
-    description: 'the signed-in user, or null',
+    description: 'the signed-in user, or null without credentials (an API token that signs nobody in is UNAUTHENTICATED)',
     // The role is the credentials' (an API token may be scoped below its owner's role).
     resolve: async (query, _root, _args, ctx) => {
+      // a script with a wrong or revoked token must learn so, not read "nobody signed in"
+      if (ctx.badToken) throw unauthenticated('the API token is not valid: unknown, revoked, or its owner was removed');
       if (!ctx.viewer) return null;
       const user = await ctx.services.db.user.findUnique({ ...query, where: { id: ctx.viewer.userId } });
       return user ? { ...user, role: ctx.viewer.role } : null;

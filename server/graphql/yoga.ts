@@ -149,11 +149,9 @@ export function createGraphQLServer(services: Services): GraphQLServer {
         return { services, viewer: initial.wsViewer, ip: initial.wsIp, cookies };
       }
       if (request) jar.set(request, cookies);
-      const viewer = await services.users.resolveViewer({
-        bearer: bearerFrom(request?.headers.get('authorization')),
-        sessionToken: readCookie(request?.headers.get('cookie'), SESSION_COOKIE),
-      });
-      return { services, viewer, ip: initial.req?.socket.remoteAddress, cookies };
+      const bearer = bearerFrom(request?.headers.get('authorization'));
+      const viewer = await services.users.resolveViewer({ bearer, sessionToken: readCookie(request?.headers.get('cookie'), SESSION_COOKIE) });
+      return { services, viewer, badToken: Boolean(bearer) && !viewer, ip: initial.req?.socket.remoteAddress, cookies };
     },
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, testDatabase, TEST_PROVIDER, type ServerHandle, type TestDatabase } from '../helpers/server.ts';
-import { errorCode, fieldPaths, gql, login } from '../helpers/gql.ts';
+import { errorCode, fieldPaths, gql, gqlOk, login } from '../helpers/gql.ts';
 
 /**
  * Bad input that GraphQL itself rejects (coercion of variables, values written in
@@ -109,6 +109,19 @@ describe(`GraphQL input errors on ${TEST_PROVIDER}`, () => {
     expect(errorCode(limited)).toBe('GRAPHQL_VALIDATION_FAILED');
     // a limit is not a syntax error: the query parsed
     expect(limited.errors![0]!.message).toMatch(/^Aliases limit of 20 exceeded/);
+  });
+
+  it('tells a script whose API token signs nobody in so, even on `me` (no credentials at all is simply nobody)', async () => {
+    const made = await gqlOk(server.url, 'mutation { createApiToken(name:"soon-revoked", role:VIEWER){ token apiToken { id } } }', {}, { cookie: admin });
+    const asToken = (token: string) => gql(server.url, '{ me { username } }', {}, { token });
+    expect((await asToken(made.createApiToken.token)).data.me).toEqual({ username: 'admin' });
+    await gqlOk(server.url, 'mutation($id:ID!){ revokeApiToken(id:$id){ id } }', { id: made.createApiToken.apiToken.id }, { cookie: admin });
+    for (const token of [made.createApiToken.token, 'vgl_not-a-token']) {
+      const r = await asToken(token);
+      expect(errorCode(r)).toBe('UNAUTHENTICATED');
+      expect(r.errors![0]!.message).toMatch(/API token is not valid/);
+    }
+    expect((await gql(server.url, '{ me { username } }')).data.me).toBeNull();
   });
 
   it('says a required field is required when it is given as null, and lists enum values as GraphQL spells them', async () => {
