@@ -18,6 +18,7 @@ import { noAgents, type AgentLink } from './agents/link.ts';
 import { createUsers, ensureFirstAdmin } from './users/users.ts';
 import { createHosts } from './hosts/hosts.ts';
 import { createSchedules } from './schedules/schedules.ts';
+import { auditDetail } from './audit/audit.ts';
 import { createAlerts, AUDIT_ACTION, type TransitionHook } from './alerts/alerts.ts';
 import { newId } from './ids.ts';
 import { COLUMNS } from './sql.ts';
@@ -107,7 +108,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     const lease = notifier.dispatcher.lease(now);
     // audit, outbox and event log are independent: their statements go out together
     const [, queued, logged] = await parallelSteps([
-      database.sql.insertMany(tx, 'AuditEntry', COLUMNS.AuditEntry, transitions.map(({ alert, event, actor }) => ({ id: newId(), actor: actor.name, actorId: actor.id ?? null, action: AUDIT_ACTION[event], targetKind: 'alert', targetId: alert.id, detail: JSON.stringify({ kind: alert.kind, hostId: alert.hostId, dedupKey: alert.dedupKey }), createdAt: now }))),
+      database.sql.insertMany(tx, 'AuditEntry', COLUMNS.AuditEntry, transitions.map(({ alert, event, actor }) => ({ id: newId(), actor: actor.name, actorId: actor.id ?? null, action: AUDIT_ACTION[event], targetKind: 'alert', targetId: alert.id, detail: auditDetail(actor, { kind: alert.kind, hostId: alert.hostId, dedupKey: alert.dedupKey }), createdAt: now }))),
       enqueueAlertNotifications(tx, database.sql, transitions, now, config.baseUrl, lease),
       events.recordMany(tx, transitions.map(({ alert, event, actor }) => alertEventInput(alert, event, actor)), now),
     ]);

@@ -5,6 +5,8 @@ import { newId } from '../ids.ts';
 export interface Actor {
   id?: string;
   name: string;
+  /** the API token the user acted through (an integrator's script), not a session of theirs */
+  token?: { id: string; name: string };
 }
 
 export const SYSTEM: Actor = { name: 'system' };
@@ -14,6 +16,12 @@ export interface AuditInput {
   targetKind?: string;
   targetId?: string;
   detail?: Record<string, unknown>;
+}
+
+/** auditDetail is an entry's detail as stored, naming the API token that acted when one did (whose script it was). */
+export function auditDetail(actor: Actor, detail: Record<string, unknown> | undefined): string | null {
+  if (actor.token) return JSON.stringify({ ...detail, viaToken: actor.token });
+  return detail ? JSON.stringify(detail) : null;
 }
 
 /** recordAudit appends an audit entry inside the caller's transaction (or client). */
@@ -26,7 +34,7 @@ export async function recordAudit(tx: Tx, actor: Actor, entry: AuditInput, now: 
       action: entry.action,
       targetKind: entry.targetKind ?? null,
       targetId: entry.targetId ?? null,
-      detail: entry.detail ? JSON.stringify(entry.detail) : null,
+      detail: auditDetail(actor, entry.detail),
       createdAt: now,
     },
   });

@@ -17,7 +17,7 @@ import type { Job, Schedule } from '../../prisma/generated/sqlite/client.ts';
  * then moved queued -> running -> succeeded|failed|cancelled by the agent's
  * reports, each step a compare-and-set so a repeated or late report changes nothing.
  */
-export type JobActor = 'user' | 'schedule' | 'catch-up';
+export type JobActor = 'user' | 'api-token' | 'schedule' | 'catch-up';
 export type TerminalStatus = 'succeeded' | 'failed' | 'cancelled';
 const LIVE = ['queued', 'running'];
 
@@ -154,7 +154,7 @@ export function createJobs(deps: JobsDeps) {
         runPaths = [...new Set(host.schedules.filter((s) => s.kind === 'backup' && s.enabled).flatMap((s) => parseJsonList(s.paths)))];
         if (!runPaths.length) throw badInput([{ path: 'scheduleId', message: 'this host has no enabled backup schedule: give scheduleId or paths' }]);
       }
-      return createAndDispatch({ hostId, kind, actor: 'user', actorId: actor.id, actorName: actor.name, schedule, paths: runPaths }, { actor, action: 'job.run' });
+      return createAndDispatch({ hostId, kind, actor: actor.token ? 'api-token' : 'user', actorId: actor.id, actorName: actor.name, schedule, paths: runPaths }, { actor, action: 'job.run' });
     },
 
     /**

@@ -12,6 +12,8 @@ export interface Viewer {
   via: 'session' | 'token';
   sessionId?: string;
   tokenId?: string;
+  /** the API token's name, when the viewer signed in with one */
+  tokenName?: string;
 }
 
 /** roleAtLeast compares roles by rank. */
@@ -39,5 +41,5 @@ export function requireRole(viewer: Viewer | null | undefined, needed: Role): Vi
 
 /** actorOf is the audit identity of a viewer. */
 export function actorOf(viewer: Viewer): Actor {
-  return { id: viewer.userId, name: viewer.username };
+  return viewer.via === 'token' && viewer.tokenId ? { id: viewer.userId, name: viewer.username, token: { id: viewer.tokenId, name: viewer.tokenName ?? '' } } : { id: viewer.userId, name: viewer.username };
 }

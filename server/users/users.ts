@@ -74,7 +74,7 @@ export function createUsers(deps: UsersDeps) {
       await db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: now } }).catch(() => undefined);
     }
     // the token's role, capped by its owner's current role (a demoted admin's tokens are demoted with them)
-    return { userId: row.userId, username: row.user.username, role: weakerRole(row.role as Role, row.user.role as Role), via: 'token', tokenId: row.id };
+    return { userId: row.userId, username: row.user.username, role: weakerRole(row.role as Role, row.user.role as Role), via: 'token', tokenId: row.id, tokenName: row.name };
   }
 
   return {

@@ -80,6 +80,12 @@ describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
     a.send('job.finished', { jobId, status: 'succeeded', finishedAt: new Date().toISOString(), exitCode: null, error: null, summary: null });
     await waitFor(async () => (await jobsOf(hostId)).edges[0]?.node.status === 'SUCCEEDED');
     expect(a.of('error')).toEqual([]);
+    // run through an API token: the job and its audit entry say a script did it, and which token
+    expect((await jobsOf(hostId)).edges[0].node.actor).toBe('api-token');
+    const audit = await gqlOk(server.url, `{ auditLog(targetId:"${jobId}") { edges { node { actor action detail } } } }`, {}, { token });
+    expect(audit.auditLog.edges[0].node).toMatchObject({ actor: 'admin', action: 'job.run', detail: expect.objectContaining({ viaToken: { id: expect.any(String), name: expect.stringMatching(/^test-ADMIN-/) } }) });
+    const bySession = await gqlOk(server.url, `mutation { runJob(hostId:"${hostId}", kind:CHECK) { actor actorName } }`, {}, { cookie });
+    expect(bySession.runJob).toEqual({ actor: 'user', actorName: 'admin' });
   });
 
   it('refuses what a frame could only write as nonsense, naming the field; a late or skewed report cannot move time backwards or forwards', async () => {
@@ -423,7 +429,7 @@ describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
   it('queues runJob for an offline host and sends it on the next hello', async () => {
     const { hostId, agentToken } = await enroll('runjob-host');
     const job = await gqlOk(server.url, `mutation { runJob(hostId:"${hostId}", kind:CHECK) { id status actor } }`, {}, { token });
-    expect(job.runJob).toMatchObject({ status: 'QUEUED', actor: 'user' });
+    expect(job.runJob).toMatchObject({ status: 'QUEUED', actor: 'api-token' });
     const a = await online(agentToken);
     expect((await a.next('command.run')).payload).toMatchObject({ jobId: job.runJob.id, kind: 'check', args: [] });
     // online: sent at once
