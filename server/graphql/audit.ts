@@ -1,6 +1,6 @@
 import { builder } from './builder.ts';
 import { PAGE, pageQuery } from './common.ts';
-import { requireViewer } from '../users/roles.ts';
+import { roleAtLeast, requireViewer, type Viewer } from '../users/roles.ts';
 
 /** The audit log: who did what, newest first. */
 builder.prismaObject('AuditEntry', {
@@ -15,8 +15,20 @@ builder.prismaObject('AuditEntry', {
   }),
 });
 
-function auditWhere(args: { targetId?: string | number | null; action?: string | null }) {
-  return { targetId: args.targetId ? String(args.targetId) : undefined, action: args.action ?? undefined };
+/**
+ * Sign-in entries (auth.login, auth.logout, auth.login_failed) are for admins: they carry
+ * addresses, and a failed sign-in's actor is whatever was typed as the user name - often a
+ * password typed into the wrong field.
+ */
+const SIGN_IN_ACTIONS = { startsWith: 'auth.' };
+
+function auditWhere(viewer: Viewer, args: { targetId?: string | number | null; action?: string | null; actor?: string | null }) {
+  return {
+    targetId: args.targetId ? String(args.targetId) : undefined,
+    action: args.action ?? undefined,
+    actor: args.actor ?? undefined,
+    ...(roleAtLeast(viewer.role, 'admin') ? {} : { NOT: { action: SIGN_IN_ACTIONS } }),
+  };
 }
 
 builder.queryFields((t) => ({
@@ -25,12 +37,10 @@ builder.queryFields((t) => ({
       type: 'AuditEntry',
       cursor: 'id',
       ...PAGE,
-      args: { targetId: t.arg.id(), action: t.arg.string() },
-      resolve: (query, _root, args, ctx) => {
-        requireViewer(ctx.viewer);
-        return ctx.services.db.auditEntry.findMany({ ...pageQuery(query, args), where: auditWhere(args), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
-      },
-      totalCount: (_p, args, ctx) => (requireViewer(ctx.viewer), ctx.services.db.auditEntry.count({ where: auditWhere(args) })),
+      description: 'newest first; sign-in entries (auth.*) only for admins',
+      args: { targetId: t.arg.id(), action: t.arg.string(), actor: t.arg.string({ description: 'entries by this actor (a username, or schedule / catch-up / system / auto)' }) },
+      resolve: (query, _root, args, ctx) => ctx.services.db.auditEntry.findMany({ ...pageQuery(query, args), where: auditWhere(requireViewer(ctx.viewer), args), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+      totalCount: (_p, args, ctx) => ctx.services.db.auditEntry.count({ where: auditWhere(requireViewer(ctx.viewer), args) }),
     },
     { name: 'AuditEntryConnection' },
     { name: 'AuditEntryEdge' },

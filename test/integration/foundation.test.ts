@@ -58,6 +58,21 @@ describe(`foundation on ${TEST_PROVIDER}`, () => {
     expect(d.auditLog.edges.map((e: any) => e.node.action)).toContain('auth.login_failed');
   });
 
+  it('shows sign-in entries (what was typed as a user name, from where) to admins only; filters the log by actor', async () => {
+    await gql(server.url, 'mutation { login(username:"typed-my-password-here", password:"x"){ username } }');
+    const query = '{ auditLog(first: 200) { totalCount edges { node { actor action } } } }';
+    const asAdmin = await gqlOk(server.url, query, {}, { cookie: admin });
+    expect(asAdmin.auditLog.edges.map((e: any) => e.node.actor)).toContain('typed-my-password-here');
+    for (const role of ['VIEWER', 'OPERATOR'] as const) {
+      const seen = await gqlOk(server.url, query, {}, { token: await tokenFor(server.url, role, admin) });
+      expect(seen.auditLog.edges.filter((e: any) => e.node.action.startsWith('auth.'))).toEqual([]);
+      expect(seen.auditLog.totalCount).toBe(seen.auditLog.edges.length);
+      expect(seen.auditLog.totalCount).toBeGreaterThan(0);
+    }
+    const byActor = await gqlOk(server.url, '{ auditLog(first: 200, actor: "typed-my-password-here") { edges { node { actor action } } } }', {}, { cookie: admin });
+    expect(byActor.auditLog.edges.map((e: any) => e.node)).toEqual([{ actor: 'typed-my-password-here', action: 'auth.login_failed' }]);
+  });
+
   it('refuses queries without credentials with UNAUTHENTICATED', async () => {
     const r = await gql(server.url, '{ hosts { totalCount } }');
     expect(errorCode(r)).toBe('UNAUTHENTICATED');
