@@ -159,9 +159,9 @@ export function createDispatcher(deps: DispatcherDeps) {
       };
     });
     const { sql } = deps;
-    try {
-      await sql.transaction(async (tx) => {
-        await sql.insertMany(tx, 'Delivery', COLUMNS.Delivery, deliveries);
+    const record = (list: typeof deliveries) =>
+      sql.transaction(async (tx) => {
+        await sql.insertMany(tx, 'Delivery', COLUMNS.Delivery, list);
         // A delivered row has done its job; its Delivery row is the record, so the outbox only holds what is still owed (or dead).
         await sql.deleteByIds(tx, 'OutboxItem', done);
         await sql.updateFromValues(tx, {
@@ -173,15 +173,30 @@ export function createDispatcher(deps: DispatcherDeps) {
         });
         await deps.onSettled?.(tx, rows[0]!, outcomes.map((o) => ({ ok: o.ok, error: o.error, at: now })));
       });
+    try {
+      await record(deliveries);
     } catch (err) {
       // The channel or trigger was deleted while these were in flight: its outbox rows and log went with it.
       if (await targetGone(rows[0]!)) {
         log.info('target deleted while delivering; its attempts are not recorded', { target: keyOf(rows[0]!), attempts: rows.length });
         return;
       }
-      throw err;
+      // An alert a notification was about is gone (its host was deleted): the attempt is still
+      // recorded and its row settled - without the link - or the row would be sent again and again.
+      const unlinked = await withoutDeletedAlerts(deliveries);
+      if (unlinked === deliveries) throw err;
+      await record(unlinked);
     }
   }
+
+  /** withoutDeletedAlerts drops the links to alerts that no longer exist; the same list when all do. */
+  async function withoutDeletedAlerts<D extends { alertId: string | null }>(list: D[]): Promise<D[]> {
+    const ids = [...new Set(list.map((d) => d.alertId).filter((id): id is string => id !== null))];
+    const alive = new Set((await db.alert.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((r) => r.id));
+    if (ids.every((id) => alive.has(id))) return list;
+    return list.map((d) => (d.alertId === null || alive.has(d.alertId) ? d : { ...d, alertId: null }));
+  }
+
 
   async function targetGone(row: OutboxItem): Promise<boolean> {
     const found = row.channelId ? await db.notificationChannel.count({ where: { id: row.channelId } }) : await db.eventTrigger.count({ where: { id: row.triggerId ?? '' } });

@@ -298,6 +298,29 @@ describe(`notifications on ${TEST_PROVIDER}`, () => {
     expect(log.deliveries.edges.map((e: any) => e.node).find((d: any) => d.id === sent.id)).toEqual({ id: sent.id, ok: true, event: 'alert.test', channel: null });
   });
 
+  it('records a notification whose host was deleted while it was in flight, once, without the link (it is not sent again and again)', async () => {
+    const slow = await startSink();
+    try {
+      slow.block();
+      const hook = await channel({ name: 'in-flight', webhook: { url: `${slow.url}/held` } });
+      const h = await fleetHost('deleted-mid-flight');
+      await h.finish('CHECK', 'failed');
+      await waitFor(() => slow.requests.length === 1, { what: 'the notification held open at the receiver' });
+      await q('mutation($id:ID!){ deleteHost(id:$id) }', { id: h.hostId });
+      slow.unblock();
+      const logged = () => q('query($c:ID!){ deliveries(channelId:$c, first: 50) { edges { node { ok event alert { id } } } } }', { c: hook }).then((d) => d.deliveries.edges.map((e: any) => e.node));
+      await waitFor(async () => (await logged()).length > 0, { what: 'the attempt recorded' });
+      // the Delivery and the settled outbox row are one transaction: recorded means not owed any more
+      expect(await logged()).toEqual([{ ok: true, event: 'alert.raised', alert: null }]);
+      expect(slow.requests).toHaveLength(1);
+      expect(slow.requests[0]!.json()).toMatchObject({ kind: 'check_failed', host_name: 'deleted-mid-flight' });
+      expect((await q(`{ channel(id:"${hook}") { lastFiredAt failing } }`)).channel).toMatchObject({ lastFiredAt: expect.any(String), failing: false });
+      await disable(hook);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('refuses SSRF targets on save, and a redirect to loopback in the Delivery row', async () => {
     // ::127.0.0.1 and ::7f00:1 are the deprecated IPv4-compatible form of 127.0.0.1 (allow-listed here as IPv4 only)
     for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[::1]:8080/', 'http://10.0.0.5/hook', 'http://[::ffff:127.0.0.1]/', 'http://[::127.0.0.1]:9/', 'http://[::7f00:1]:9/x', 'http://[::a00:5]/hook']) {
