@@ -117,7 +117,8 @@ export function createAgentEndpoint(opts: EndpointOptions) {
           if (!session.replaced) await opts.cluster?.forget(hostId, session.id);
           // (also a socket that never said hello: it replaced the host's last one, so the host has none now)
           if (!session.replaced && !closing) await opts.presence.disconnected(hostId, `socket closed (${code})`);
-          if (session.helloDone) await opts.jobs.redispatchUnstarted(hostId);
+          // (not while shutting down: the database is closing, and the next hello sends them again)
+          if (session.helloDone && !closing) await opts.jobs.redispatchUnstarted(hostId);
         })
         .catch((err) => log.error('cleaning up a closed agent socket failed', { hostId, error: err }));
     });

@@ -59,6 +59,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   return {
     /** hello: online, versions, welcome then schedule.set on this socket, then any parked jobs. */
     async hello(s, f) {
+      const helloAt = clock.now();
       // A hello that fails (the database, say) leaves the socket without one: the agent may say it again.
       await presence.hello(s.hostId, { ...f.payload, protocolVersion: f.payload.protocolVersion });
       // welcome is the first frame the socket gets: other work (schedule pushes, jobs) reaches it only once
@@ -68,6 +69,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       await welcomed;
       await sendScheduleSet(db, s);
       await jobs.flushPending(s.hostId);
+      // Jobs sent to an earlier socket that never started may not have arrived: the close of that socket
+      // sends them again, but a close during a shutdown (or a crash) could not - so every hello does too.
+      await jobs.redispatchUnstarted(s.hostId, helloAt);
     },
 
     async heartbeat() {

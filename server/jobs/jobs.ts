@@ -200,9 +200,10 @@ export function createJobs(deps: JobsDeps) {
      * never have arrived, so every dispatched job of the host that has not started
      * is sent again (to a newer socket) or parked for the next hello. Agents see a
      * jobId at most once per run; a repeat is harmless (every transition is a CAS).
+     * `dispatchedBefore`: only jobs sent before then (on hello: to an earlier socket).
      */
-    async redispatchUnstarted(hostId: string): Promise<number> {
-      const unstarted = await db.job.findMany({ where: { hostId, status: 'queued', dispatchedAt: { not: null } }, orderBy: { createdAt: 'asc' } });
+    async redispatchUnstarted(hostId: string, dispatchedBefore?: Date): Promise<number> {
+      const unstarted = await db.job.findMany({ where: { hostId, status: 'queued', dispatchedAt: dispatchedBefore ? { lt: dispatchedBefore } : { not: null } }, orderBy: { createdAt: 'asc' } });
       for (const job of unstarted) await dispatch(job);
       return unstarted.length;
     },

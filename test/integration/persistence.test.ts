@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, testDatabase, TEST_PROVIDER, type ServerHandle, type TestDatabase } from '../helpers/server.ts';
 import { gql, gqlOk, login } from '../helpers/gql.ts';
 import { rawSql } from '../helpers/raw-sql.ts';
+import { TestAgent } from '../helpers/agent-client.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -38,6 +39,26 @@ describe(`persistence on ${TEST_PROVIDER}`, () => {
     expect(d.auditLog.totalCount).toBeGreaterThanOrEqual(4);
     const migrationsAfter = await rawSql<{ n: number | bigint }>(db, server.dataDir, 'SELECT COUNT(*) AS n FROM _prisma_migrations');
     expect(Number(migrationsAfter[0]!.n)).toBe(Number(migrationsBefore[0]!.n));
+  });
+
+  it('sends jobs that were sent but never started again on the first hello after a restart', async () => {
+    let cookie = await login(server.url);
+    const d = await gqlOk(server.url, 'mutation { enrollHost(input:{ name:"restart-agent" }) { agentToken host { id } } }', {}, { cookie });
+    const before = await TestAgent.online(server.url, d.enrollHost.agentToken);
+    const ids: string[] = [];
+    for (const kind of ['CHECK', 'PRUNE']) ids.push((await gqlOk(server.url, `mutation { runJob(hostId:"${d.enrollHost.host.id}", kind:${kind}) { id } }`, {}, { cookie })).runJob.id);
+    await before.next('command.run', 2);
+    // the agent got both and started neither; the server stops (the socket closes with 1001)
+    expect(await server.stop()).toBe(0);
+    await before.waitClosed();
+    server = await startServer({ env: db.env, dataDir: server.dataDir });
+    const after = await TestAgent.online(server.url, d.enrollHost.agentToken);
+    await after.next('command.run', 2);
+    expect(after.of('command.run').map((f) => f.payload.jobId).sort()).toEqual([...ids].sort());
+    cookie = await login(server.url);
+    const jobs = await gqlOk(server.url, `{ jobs(filter:{ hostId:"${d.enrollHost.host.id}" }) { edges { node { status } } } }`, {}, { cookie });
+    expect(jobs.jobs.edges.map((e: any) => e.node.status)).toEqual(['QUEUED', 'QUEUED']);
+    after.terminate();
   });
 
   it('refuses to open ciphertext moved to another channel row, cleanly', async () => {
