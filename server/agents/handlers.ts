@@ -123,6 +123,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
      */
     async 'job.finished'(s, f) {
       const p = f.payload;
+      // progress after the report is of a finished job (frames of a socket are handled in order)
+      const owner = `${s.hostId}|${p.jobId}`;
+      if (owners.has(owner)) owners.set(owner, { live: false, at: clock.now().getTime() });
       const committed = engine
         .onJobFinished(s.hostId, { jobId: p.jobId, status: p.status, finishedAt: new Date(p.finishedAt), exitCode: p.exitCode, error: p.error, summary: p.summary })
         .then((outcome) => {
@@ -133,7 +136,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
 
     async 'log.lines'(s, f) {
-      await deps.logscan.ingest(s.hostId, f.payload, clock.now());
+      // lines naming a job that is not this host's are scanned as the host's own, without the foreign link
+      const foreign = f.payload.jobId !== undefined && !(await deps.jobLogs.owns(s.hostId, f.payload.jobId).catch(() => false));
+      await deps.logscan.ingest(s.hostId, foreign ? { ...f.payload, jobId: undefined } : f.payload, clock.now());
       await deps.jobLogs.append(s.hostId, f.payload).catch((err) => log.warn('job log lines not stored', { hostId: s.hostId, error: err }));
     },
   };

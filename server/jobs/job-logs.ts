@@ -38,6 +38,11 @@ export function createJobLogs(deps: { db: Db; sql: Sql; pubsub: VigilPubSub; log
   }
 
   return {
+    /** owns: whether the job is this host's (another host's or an unknown job's lines are only scanned) */
+    async owns(hostId: string, jobId: string): Promise<boolean> {
+      return (await cursor(jobId, hostId)) !== null;
+    },
+
     /** append stores and publishes a frame's lines for its job (ignored for another host's or an unknown job). */
     async append(hostId: string, frame: LogFrame): Promise<void> {
       if (!frame.jobId || frame.lines.length === 0) return;

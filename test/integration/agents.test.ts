@@ -473,6 +473,14 @@ describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
     o.send('job.progress', { jobId: own, percent: 7 });
     await waitFor(() => progress.events.some((e: any) => e.jobProgress.jobId === own));
     expect(progress.events.map((e: any) => e.jobProgress)).toEqual([{ jobId: own, percent: 7 }]);
+    // nor progress of a job that has finished (a late frame after the report)
+    o.send('job.finished', { jobId: own, status: 'succeeded', finishedAt: new Date().toISOString() });
+    o.send('job.progress', { jobId: own, percent: 100 });
+    const next = (await gqlOk(server.url, `mutation { runJob(hostId:"${other.hostId}", kind:CHECK) { id } }`, {}, { token })).runJob.id as string;
+    await o.next('command.run', 2);
+    o.send('job.progress', { jobId: next, percent: 1 });
+    await waitFor(() => progress.events.some((e: any) => e.jobProgress.jobId === next));
+    expect(progress.events.map((e: any) => e.jobProgress)).toEqual([{ jobId: own, percent: 7 }, { jobId: next, percent: 1 }]);
     await progress.dispose();
   });
 

@@ -129,17 +129,26 @@ describe(`log scanner on ${TEST_PROVIDER}`, () => {
     const a = await agent('scan-agent');
     const once = await createRule({ name: 'hourly', pattern: 'ERROR (?P<code>\\d+)', severity: 'CRITICAL', cooldownSeconds: 3600, hostId: a.hostId });
     await createRule({ name: 'every', pattern: 'WARN', cooldownSeconds: 0, hostId: a.hostId });
-    await a.logLines('stderr', ['ERROR 1 first', 'WARN a', 'nothing'], 'job-7');
+    // a line of the host's own job links to it; one naming a job that is not the host's does not
+    const job = (await gqlOk(server.url, `mutation { runJob(hostId:"${a.hostId}", kind:CHECK) { id } }`, {}, as.admin)).runJob.id as string;
+    await a.logLines('stderr', ['ERROR 1 first', 'WARN a', 'nothing'], job);
+    await a.logLines('stdout', ['nothing here'], 'someone-elses-job');
     await a.logLines('stderr', ['ERROR 2 inside the cooldown', 'WARN b']);
     await a.logLines('stdout', ['ERROR 3 still inside', 'WARN c']);
     await waitFor(async () => (await hostStats(a.hostId))?.matched === 6, { what: 'six hits counted' });
-    expect(await hostStats(a.hostId)).toMatchObject({ lines: 7, matched: 6, emitted: 4, suppressed: 2, dropped: 0 });
+    expect(await hostStats(a.hostId)).toMatchObject({ lines: 8, matched: 6, emitted: 4, suppressed: 2, dropped: 0 });
     const d = await gqlOk(server.url, 'query($f:EventFilter){ events(filter:$f, first: 10){ totalCount edges { node { source severity message metadata hostId host { name } } } } }', { f: { hostId: a.hostId } }, as.admin);
     const logscan = d.events.edges.map((e: any) => e.node).filter((n: any) => n.source === 'logscan');
     expect(logscan.map((n: any) => n.message).sort()).toEqual(['ERROR 1 first', 'WARN a', 'WARN b', 'WARN c']);
     const error = logscan.find((n: any) => n.message === 'ERROR 1 first');
     expect(error).toMatchObject({ severity: 'CRITICAL', hostId: a.hostId, host: { name: 'scan-agent' } });
-    expect(error.metadata).toEqual({ hostId: a.hostId, rule: 'hourly', ruleId: once.id, ruleName: 'hourly', stream: 'stderr', jobId: 'job-7', captures: { code: '1' } });
+    expect(error.metadata).toEqual({ hostId: a.hostId, rule: 'hourly', ruleId: once.id, ruleName: 'hourly', stream: 'stderr', jobId: job, captures: { code: '1' } });
+    const elsewhere = await agent('scan-agent-2');
+    await createRule({ name: 'foreign', pattern: 'FOREIGN', cooldownSeconds: 0, hostId: elsewhere.hostId });
+    await elsewhere.logLines('stderr', ['FOREIGN line'], job);
+    await waitFor(async () => (await hostStats(elsewhere.hostId))?.emitted === 1, { what: 'the other host\'s hit' });
+    const theirs = await gqlOk(server.url, 'query($f:EventFilter){ events(filter:$f, first: 10){ edges { node { source metadata } } } }', { f: { hostId: elsewhere.hostId } }, as.admin);
+    expect(theirs.events.edges.map((e: any) => e.node).find((n: any) => n.source === 'logscan').metadata.jobId).toBeNull();
   });
 
   it('pushes log-scan events to eventLogged subscribers, filtered', async () => {
