@@ -14,6 +14,8 @@ const config = z
     headerValue: headerValue.optional(),
   })
   .refine((c) => !c.headerValue || c.headerName, { path: ['headerName'], message: 'is required when headerValue is set' })
+  // a header name alone would be sent as nothing (or an empty header): the operator meant to set both
+  .refine((c) => !c.headerName || c.headerValue, { path: ['headerValue'], message: 'is required when headerName is set' })
   .refine((c) => !c.headerName || !['host', 'content-length', 'content-type', 'authorization', 'transfer-encoding'].includes(c.headerName.toLowerCase()), {
     path: ['headerName'],
     message: 'is reserved; use bearerToken for Authorization',

@@ -24,6 +24,13 @@ describe('header safety', () => {
     expect(stripCrlf('ok\r\nBcc: victim@example.com')).toBe('ok Bcc: victim@example.com');
     expect(mailSubject({ severity: 'warning', hostName: 'db\r\nX-Injected: 1', kind: 'backup_failed' })).toBe('[vigil] [warning] db X-Injected: 1: backup_failed');
   });
+  it('refuses half a custom header: a name needs its value and a value its name', () => {
+    const name = CHANNELS.webhook.config.safeParse({ url: 'https://x.example/', headerName: 'X-Api-Key' });
+    expect(name.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['headerValue', 'is required when headerName is set']]);
+    const value = CHANNELS.webhook.config.safeParse({ url: 'https://x.example/', headerValue: 'k' });
+    expect(value.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['headerName', 'is required when headerValue is set']]);
+    expect(CHANNELS.webhook.config.safeParse({ url: 'https://x.example/', headerName: 'X-Api-Key', headerValue: 'k' }).success).toBe(true);
+  });
   it('refuses header values with line breaks on save', () => {
     expect(CHANNELS.webhook.config.safeParse({ url: 'https://x.example/', headerName: 'X-A', headerValue: 'a\nb' }).success).toBe(false);
   });
