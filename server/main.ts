@@ -1,6 +1,8 @@
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
+import { claimDatabase, InstanceLockedError } from './instance-lock.ts';
+import { sqlitePath } from './db.ts';
 
 /** Boot: read the environment, start Vigil, stop cleanly on SIGTERM/SIGINT. */
 async function main() {
@@ -9,6 +11,15 @@ async function main() {
     config = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
+      process.stderr.write(`vigil: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  try {
+    if (config.provider === 'sqlite') await claimDatabase(sqlitePath(config.databaseUrl));
+  } catch (err) {
+    if (err instanceof InstanceLockedError) {
       process.stderr.write(`vigil: ${err.message}\n`);
       process.exit(2);
     }
