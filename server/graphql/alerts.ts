@@ -84,9 +84,9 @@ builder.queryFields((t) => ({
       ...PAGE,
       description: 'open first, then acknowledged, then resolved; newest first within each',
       args: { filter: t.arg({ type: AlertFilter }) },
-      resolve: (query, _root, args, ctx) => {
+      resolve: async (query, _root, args, ctx) => {
         requireViewer(ctx.viewer);
-        return ctx.services.db.alert.findMany({ ...pageQuery(query, args), where: alertWhere(ctx, args.filter), orderBy: [{ statusRank: 'asc' }, { createdAt: 'desc' }, { id: 'desc' }] });
+        return ctx.services.db.alert.findMany({ ...(await pageQuery(query, args, ctx.services.db.alert)), where: alertWhere(ctx, args.filter), orderBy: [{ statusRank: 'asc' }, { createdAt: 'desc' }, { id: 'desc' }] });
       },
       totalCount: (_p, args, ctx) => (requireViewer(ctx.viewer), ctx.services.db.alert.count({ where: alertWhere(ctx, args.filter) })),
     },

@@ -39,7 +39,7 @@ builder.queryFields((t) => ({
       ...PAGE,
       description: 'newest first; sign-in entries (auth.*) only for admins',
       args: { targetId: t.arg.id(), action: t.arg.string(), actor: t.arg.string({ description: 'entries by this actor (a username, or schedule / catch-up / system / auto)' }) },
-      resolve: (query, _root, args, ctx) => ctx.services.db.auditEntry.findMany({ ...pageQuery(query, args), where: auditWhere(requireViewer(ctx.viewer), args), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+      resolve: async (query, _root, args, ctx) => ctx.services.db.auditEntry.findMany({ ...(await pageQuery(query, args, ctx.services.db.auditEntry)), where: auditWhere(requireViewer(ctx.viewer), args), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
       totalCount: (_p, args, ctx) => ctx.services.db.auditEntry.count({ where: auditWhere(requireViewer(ctx.viewer), args) }),
     },
     { name: 'AuditEntryConnection' },

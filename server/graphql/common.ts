@@ -84,13 +84,19 @@ export function checkedFilter<F extends object | null | undefined>(filter: F, ar
 }
 
 /**
- * pageQuery passes a connection's query on, refusing a cursor that decodes to
- * something other than a row id (a cursor made by hand, of another shape): the
- * database would fail on it, an unexplained internal error for bad input.
+ * pageQuery passes a connection's query on, refusing a cursor that is not one of
+ * this list's: one that decodes to something other than a row id (made by hand,
+ * of another shape) would make the database fail, and one naming no row of this
+ * table (another list's, or a row deleted since) would silently read as the end
+ * of the list - an integrator paging through would stop early without knowing.
  */
-export function pageQuery<Q extends { cursor?: Record<string, unknown> }>(query: Q, args: { before?: string | null }): Q {
-  if (query.cursor && Object.values(query.cursor).some((v) => typeof v !== 'string')) {
-    throw badInput([{ path: args.before ? 'before' : 'after', message: 'not a cursor this list handed out' }]);
+export async function pageQuery<Q extends { cursor?: Record<string, unknown> }>(query: Q, args: { before?: string | null }, rows: { count(args: { where: { id: string } }): Promise<number> }): Promise<Q> {
+  if (!query.cursor) return query;
+  const path = args.before ? 'before' : 'after';
+  const values = Object.values(query.cursor);
+  if (values.some((v) => typeof v !== 'string')) throw badInput([{ path, message: 'not a cursor this list handed out' }]);
+  if ((await rows.count({ where: { id: values[0] as string } })) === 0) {
+    throw badInput([{ path, message: 'not a cursor of this list, or its row no longer exists: start again from the first page' }]);
   }
   return query;
 }

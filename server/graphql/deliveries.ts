@@ -35,9 +35,9 @@ builder.queryFields((t) => ({
       cursor: 'id',
       ...PAGE,
       args: { channelId: t.arg.id(), alertId: t.arg.id(), triggerId: t.arg.id() },
-      resolve: (query, _root, args, ctx) => {
+      resolve: async (query, _root, args, ctx) => {
         requireViewer(ctx.viewer);
-        return ctx.services.db.delivery.findMany({ ...pageQuery(query, args), where: deliveryWhere(args), orderBy: [{ firedAt: 'desc' }, { id: 'desc' }] });
+        return ctx.services.db.delivery.findMany({ ...(await pageQuery(query, args, ctx.services.db.delivery)), where: deliveryWhere(args), orderBy: [{ firedAt: 'desc' }, { id: 'desc' }] });
       },
       totalCount: (_p, args, ctx) => (requireViewer(ctx.viewer), ctx.services.db.delivery.count({ where: deliveryWhere(args) })),
     },

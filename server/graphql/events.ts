@@ -77,9 +77,9 @@ builder.queryFields((t) => ({
       ...PAGE,
       description: 'newest first',
       args: { filter: t.arg({ type: EventFilter }) },
-      resolve: (query, _root, args, ctx) => {
+      resolve: async (query, _root, args, ctx) => {
         requireViewer(ctx.viewer);
-        return ctx.services.db.event.findMany({ ...pageQuery(query, args), where: eventWhere(ctx, args.filter), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+        return ctx.services.db.event.findMany({ ...(await pageQuery(query, args, ctx.services.db.event)), where: eventWhere(ctx, args.filter), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
       },
       totalCount: (_p, args, ctx) => (requireViewer(ctx.viewer), ctx.services.db.event.count({ where: eventWhere(ctx, args.filter) })),
     },

@@ -106,11 +106,11 @@ builder.queryFields((t) => ({
       cursor: 'id',
       ...PAGE,
       args: { filter: t.arg({ type: HostFilter }), orderBy: t.arg({ type: HostOrder }) },
-      resolve: (query, _root, args, ctx) => {
+      resolve: async (query, _root, args, ctx) => {
         requireViewer(ctx.viewer);
         const dir = args.orderBy?.direction === 'DESC' ? 'desc' : 'asc';
         const columns = ORDER_COLUMNS[args.orderBy?.field ?? 'NAME'];
-        return ctx.services.db.host.findMany({ ...pageQuery(query, args), where: hostWhere(ctx, args.filter), orderBy: [...columns.map((c) => ({ [c]: dir })), { id: 'asc' }] });
+        return ctx.services.db.host.findMany({ ...(await pageQuery(query, args, ctx.services.db.host)), where: hostWhere(ctx, args.filter), orderBy: [...columns.map((c) => ({ [c]: dir })), { id: 'asc' }] });
       },
       totalCount: (_parent, args, ctx) => (requireViewer(ctx.viewer), ctx.services.db.host.count({ where: hostWhere(ctx, args.filter) })),
     },

@@ -85,9 +85,9 @@ builder.queryFields((t) => ({
       cursor: 'id',
       ...PAGE,
       args: { filter: t.arg({ type: JobFilter }) },
-      resolve: (query, _root, args, ctx) => {
+      resolve: async (query, _root, args, ctx) => {
         requireViewer(ctx.viewer);
-        return ctx.services.db.job.findMany({ ...pageQuery(query, args), where: jobWhere(args.filter), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+        return ctx.services.db.job.findMany({ ...(await pageQuery(query, args, ctx.services.db.job)), where: jobWhere(args.filter), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
       },
       totalCount: (_p, args, ctx) => (requireViewer(ctx.viewer), ctx.services.db.job.count({ where: jobWhere(args.filter) })),
     },

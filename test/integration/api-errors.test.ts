@@ -71,6 +71,24 @@ describe(`GraphQL input errors on ${TEST_PROVIDER}`, () => {
     }
   });
 
+  it('refuses a cursor of another list, or of a row deleted since, instead of reading it as the end of the list', async () => {
+    for (const name of ['cur-a', 'cur-b', 'cur-c']) await ask('mutation($n:String!){ enrollHost(input:{ name:$n }){ host { id } } }', { n: name });
+    const page = await ask('{ hosts(first: 1, filter:{ search:"cur-" }, orderBy:{ field: NAME }){ edges { cursor node { id } } pageInfo { hasNextPage } } }');
+    const cursor = page.data.hosts.edges[0].cursor;
+    // the cursor goes on in its own list
+    const next = await ask('query($c:String){ hosts(first: 5, after:$c, filter:{ search:"cur-" }, orderBy:{ field: NAME }){ edges { node { name } } } }', { c: cursor });
+    expect(next.data.hosts.edges.map((e: any) => e.node.name)).toEqual(['cur-b', 'cur-c']);
+    for (const list of ['alerts', 'jobs', 'events', 'deliveries', 'auditLog']) {
+      const foreign = await ask(`query($c:String){ ${list}(after:$c){ edges { cursor } } }`, { c: cursor });
+      expect(errorCode(foreign), list).toBe('BAD_USER_INPUT');
+      expect(foreign.errors![0]!.extensions!.fields).toEqual([{ path: 'after', message: expect.stringMatching(/not a cursor of this list, or its row no longer exists/) }]);
+    }
+    await ask('mutation($id:ID!){ deleteHost(id:$id) }', { id: page.data.hosts.edges[0].node.id });
+    const gone = await ask('query($c:String){ hosts(first: 5, after:$c, filter:{ search:"cur-" }, orderBy:{ field: NAME }){ edges { node { name } } } }', { c: cursor });
+    expect(errorCode(gone)).toBe('BAD_USER_INPUT');
+    expect(fieldPaths(gone)).toEqual(['after']);
+  });
+
   it('refuses names, addresses, patterns and passwords that could only mislead or fail later, naming the field', async () => {
     const cases: Array<[string, Record<string, unknown>, string]> = [
       ['mutation($i:EnrollHostInput!){ enrollHost(input:$i){ agentToken } }', { i: { name: 'web\u200b01' } }, 'name'],
