@@ -58,6 +58,16 @@ export function textContains(services: Services, term: string) {
 
 export const PAGE = { defaultSize: 50, maxSize: 500 };
 
+/**
+ * howMany reads a count argument (next runs, log lines): a negative count is bad input naming the
+ * argument; above `max` it is capped, as `first` is on connections (the description says the cap).
+ */
+export function howMany(value: number | null | undefined, fallback: number, max: number, path: string): number {
+  const n = value ?? fallback;
+  if (n < 0) throw badInput([{ path, message: 'must be 0 or more' }]);
+  return Math.min(n, max);
+}
+
 /** A filter's limits: values per list, characters per text. */
 const FILTER_LIST_MAX = 50;
 const FILTER_TEXT_MAX = 200;

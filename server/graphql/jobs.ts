@@ -1,5 +1,5 @@
 import { builder } from './builder.ts';
-import { JobKindEnum, JobStatusEnum, LogStreamEnum, PAGE, checkedFilter, pageQuery, lower, upper } from './common.ts';
+import { JobKindEnum, JobStatusEnum, LogStreamEnum, PAGE, checkedFilter, howMany, pageQuery, lower, upper } from './common.ts';
 import { z } from 'zod';
 import { filter, pipe } from 'graphql-yoga';
 import { actorOf, requireRole, requireViewer } from '../users/roles.ts';
@@ -39,10 +39,10 @@ export const JobRef = builder.prismaObject('Job', {
     progress: t.field({ type: 'JSON', nullable: true, description: 'the last progress report stored (refreshed every few seconds while running)', resolve: (j) => (j.progress ? JSON.parse(j.progress) : null) }),
     logLines: t.prismaField({
       type: ['JobLogLine'],
-      description: 'the job\'s newest output lines, oldest first',
+      description: 'the job\'s newest output lines (at most 2,000), oldest first',
       args: { last: t.arg.int({ defaultValue: 200 }) },
       resolve: async (query, job, args, ctx) => {
-        const rows = await ctx.services.db.jobLogLine.findMany({ ...query, where: { jobId: job.id }, orderBy: { seq: 'desc' }, take: Math.min(Math.max(args.last ?? 200, 1), 2000) });
+        const rows = await ctx.services.db.jobLogLine.findMany({ ...query, where: { jobId: job.id }, orderBy: { seq: 'desc' }, take: howMany(args.last, 200, 2000, 'last') });
         return rows.reverse();
       },
     }),

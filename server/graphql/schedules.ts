@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { builder } from './builder.ts';
-import { JobKindEnum, lower, noNulls, upper } from './common.ts';
+import { JobKindEnum, howMany, lower, noNulls, upper } from './common.ts';
 import { parseInput } from '../validation.ts';
 import { actorOf, requireRole } from '../users/roles.ts';
 import { parseJsonList } from '../hosts/status.ts';
@@ -44,9 +44,12 @@ builder.prismaObject('Schedule', {
     enabled: t.exposeBoolean('enabled'),
     nextRuns: t.field({
       type: ['DateTime'],
-      description: 'the next fire times in the schedule\'s timezone (empty when disabled)',
+      description: 'the next fire times (at most 50) in the schedule\'s timezone (empty when disabled)',
       args: { count: t.arg.int({ defaultValue: 3 }) },
-      resolve: (s, args, ctx) => (s.enabled ? nextRuns(s.cron, s.timezone, ctx.services.clock.now(), Math.min(Math.max(args.count ?? 3, 1), 50)) : []),
+      resolve: (s, args, ctx) => {
+        const count = howMany(args.count, 3, 50, 'count');
+        return s.enabled && count > 0 ? nextRuns(s.cron, s.timezone, ctx.services.clock.now(), count) : [];
+      },
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -152,13 +155,14 @@ builder.queryFields((t) => ({
   }),
   cronPreview: t.field({
     type: CronPreview,
-    description: 'validate a cron expression and list its next runs (for schedule forms)',
+    description: 'validate a cron expression and list its next runs (at most 20; for schedule forms)',
     args: { cron: t.arg.string({ required: true }), timezone: t.arg.string({ defaultValue: 'UTC' }), count: t.arg.int({ defaultValue: 3 }) },
     resolve: (_root, args, ctx) => {
       requireRole(ctx.viewer, 'viewer');
       const tz = args.timezone ?? 'UTC';
       const error = cronError(args.cron) ?? (isValidTimezone(tz) ? null : `unknown timezone ${tz}`);
-      return { valid: !error, error, nextRuns: error ? [] : nextRuns(args.cron, tz, ctx.services.clock.now(), Math.min(Math.max(args.count ?? 3, 1), 20)) };
+      const count = howMany(args.count, 3, 20, 'count');
+      return { valid: !error, error, nextRuns: error || count === 0 ? [] : nextRuns(args.cron, tz, ctx.services.clock.now(), count) };
     },
   }),
 }));

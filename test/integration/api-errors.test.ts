@@ -71,6 +71,14 @@ describe(`GraphQL input errors on ${TEST_PROVIDER}`, () => {
     }
   });
 
+  it('refuses a negative count of next runs or log lines, naming the argument; caps a large one', async () => {
+    const negative = await ask('{ cronPreview(cron:"0 3 * * *", count:-1){ valid nextRuns } }');
+    expect(errorCode(negative)).toBe('BAD_USER_INPUT');
+    expect(fieldPaths(negative)).toEqual(['count']);
+    expect((await ask('{ cronPreview(cron:"0 3 * * *", count:100000){ nextRuns } }')).data.cronPreview.nextRuns).toHaveLength(20);
+    expect((await ask('{ cronPreview(cron:"0 3 * * *", count:0){ valid nextRuns } }')).data.cronPreview).toEqual({ valid: true, nextRuns: [] });
+  });
+
   it('refuses a cursor of another list, or of a row deleted since, instead of reading it as the end of the list', async () => {
     for (const name of ['cur-a', 'cur-b', 'cur-c']) await ask('mutation($n:String!){ enrollHost(input:{ name:$n }){ host { id } } }', { n: name });
     const page = await ask('{ hosts(first: 1, filter:{ search:"cur-" }, orderBy:{ field: NAME }){ edges { cursor node { id } } pageInfo { hasNextPage } } }');
