@@ -33,6 +33,12 @@ export interface RedactedConfig {
 
 export const channelAad = (id: string) => `notification-channel:${id}`;
 
+/** changedFields names the fields whose values differ between two configs. */
+function changedFields(before: ChannelConfig, after: ChannelConfig): string[] {
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  return keys.filter((k) => JSON.stringify((before as Record<string, unknown>)[k]) !== JSON.stringify((after as Record<string, unknown>)[k])).sort();
+}
+
 /** dropEmpty removes null/undefined keys (GraphQL sends null for omitted optionals). */
 function dropEmpty(input: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined));
@@ -181,6 +187,10 @@ export function createChannels(deps: ChannelsDeps) {
         throw badInput([...nameErrors, { path: input.kind, message: `this is a ${row.kind} channel; its kind cannot change (create a new channel instead)` }]);
       }
       let sealed: string | undefined;
+      // what the audit entry names as changed: fields whose value differs (config fields by name, never their values)
+      const changed: string[] = [];
+      if (input.name !== undefined && input.name !== row.name) changed.push('name');
+      if (input.enabled !== undefined && input.enabled !== row.enabled) changed.push('enabled');
       if (input.config) {
         const def = channelKind(row.kind)!;
         let stored: ChannelConfig | null = null;
@@ -202,6 +212,7 @@ export function createChannels(deps: ChannelsDeps) {
           throw err;
         }
         sealed = box.seal(JSON.stringify(valid), channelAad(id));
+        changed.push(...(stored ? changedFields(stored, valid).map((k) => `config.${k}`) : ['config']));
       } else if (nameErrors.length > 0) {
         throw badInput(nameErrors);
       }
@@ -209,7 +220,6 @@ export function createChannels(deps: ChannelsDeps) {
       try {
         return await db.$transaction(async (tx) => {
           const updated = await tx.notificationChannel.update({ where: { id }, data: { name: input.name, enabled: input.enabled, config: sealed } });
-          const changed = Object.keys(input).filter((k) => (input as Record<string, unknown>)[k] !== undefined);
           await recordAudit(tx, actor, { action: 'channel.update', targetKind: 'channel', targetId: id, detail: { name: updated.name, changed } }, now);
           return updated;
         });

@@ -237,6 +237,17 @@ describe(`foundation on ${TEST_PROVIDER}`, () => {
     expect(stored).toContain('ops-webhook');
   });
 
+  it('audits a channel update with the fields that really changed (config fields by name, never a value)', async () => {
+    const c = await gqlOk(server.url, CREATE_CHANNEL, { i: { name: 'audited-hook', webhook: { url: 'https://hooks.example.com/a', bearerToken: 'first-token' } } }, { cookie: admin });
+    const id = c.createChannel.id;
+    const update = (i: Record<string, unknown>) => gqlOk(server.url, 'mutation($id:ID!,$i:ChannelUpdateInput!){ updateChannel(id:$id, input:$i){ id } }', { id, i }, { cookie: admin });
+    await update({ name: 'audited-hook-2', enabled: true, webhook: { url: 'https://hooks.example.com/a', bearerToken: '********' } });
+    await update({ webhook: { url: 'https://hooks.example.com/a', bearerToken: 'second-token' } });
+    const log = await gqlOk(server.url, `{ auditLog(targetId:"${id}", action:"channel.update") { edges { node { detail } } } }`, {}, { cookie: admin });
+    expect(log.auditLog.edges.map((e: any) => e.node.detail.changed)).toEqual([['config.bearerToken'], ['name']]);
+    expect(JSON.stringify(log)).not.toContain('second-token');
+  });
+
   it('requires the typed name to delete a channel', async () => {
     const c = await gqlOk(server.url, CREATE_CHANNEL, { i: { name: 'to-delete', ntfy: { topic: 'vigil-alerts' } } }, { cookie: admin });
     const wrong = await gql(server.url, 'mutation($id:ID!){ deleteChannel(id:$id, confirmName:"to-delet") }', { id: c.createChannel.id }, { cookie: admin });
