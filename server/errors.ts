@@ -6,8 +6,8 @@ export interface FieldError {
   message: string;
 }
 
-export function unauthenticated(message = 'authentication required'): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED' } });
+export function unauthenticated(message = 'authentication required', extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', ...extensions } });
 }
 
 export function forbidden(message = 'your role does not allow this'): GraphQLError {

@@ -88,7 +88,7 @@ export function createUsers(deps: UsersDeps) {
     /** login checks a password and opens a session; failures are audited and say nothing about which part was wrong. */
     async login(username: string, password: string, meta: { ip?: string }) {
       const wait = throttle.waitMs(username, meta.ip);
-      if (wait > 0) throw unauthenticated(`too many failed sign-ins: try again in ${Math.ceil(wait / 1000)} s`);
+      if (wait > 0) throw unauthenticated(`too many failed sign-ins: try again in ${Math.ceil(wait / 1000)} s`, { retryAfterSeconds: Math.ceil(wait / 1000) });
       const user = await db.user.findUnique({ where: { username } });
       const ok = await passwordMatches(user, password);
       const now = clock.now();

@@ -38,6 +38,8 @@ describe(`sign-in security on ${TEST_PROVIDER}`, () => {
     const paused = await signIn('guessed', 'guessed-password-1');
     expect(errorCode(paused)).toBe('UNAUTHENTICATED');
     expect(paused.errors?.[0]?.message).toMatch(/^too many failed sign-ins: try again in \d+ s$/);
+    // scripts read the wait without parsing the message
+    expect(paused.errors?.[0]?.extensions).toEqual({ code: 'UNAUTHENTICATED', retryAfterSeconds: Number(/in (\d+) s/.exec(paused.errors![0]!.message)![1]) });
     for (let i = 0; i < 10; i++) await signIn('nobody-here', `wrong-${i}`);
     expect((await signIn('nobody-here', 'anything')).errors?.[0]?.message).toMatch(/^too many failed sign-ins/);
     // other names are not held up, and the audit log has one row per checked attempt only
