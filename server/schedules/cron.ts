@@ -58,33 +58,102 @@ export function cronError(expr: string): string | null {
   return /day of month/i.test(whole) ? 'that day of month never comes in the months given' : plainly(whole);
 }
 
-/** how far past a spot cron-parser cannot get through we look again, and how often */
-const STEP_PAST_MS = 60 * 60 * 1000;
-const MAX_STEPS = 48;
-
 /**
  * nextRuns lists the next `count` fire times strictly after `after`, or [] for an
- * invalid cron. cron-parser gives up ("loop limit exceeded") at some daylight-
- * saving changes (Lord Howe's half-hour shift): the search then steps an hour
- * past that spot and goes on, so a valid schedule always has its next runs.
+ * invalid cron. cron-parser gives up ("loop limit exceeded", after ~1 s of work)
+ * near some daylight-saving changes (Lord Howe's half-hour shift): the run it
+ * could not find is then worked out piecewise (nextRunPiecewise), and the search
+ * goes on from there - so a valid schedule always has its next runs, quickly.
  */
 export function nextRuns(expr: string, timezone: string, after: Date, count: number): Date[] {
-  if (cronError(expr) || !isValidTimezone(timezone)) return [];
+  if (count <= 0 || cronError(expr) || !isValidTimezone(timezone)) return [];
   const out: Date[] = [];
   let from = after;
-  for (let steps = 0; out.length < count && steps <= MAX_STEPS; steps++) {
+  while (out.length < count) {
+    let run: Date | null;
     try {
       const it = CronExpressionParser.parse(expr.trim(), { tz: timezone, currentDate: from });
       while (out.length < count) {
-        const run = it.next().toDate();
+        run = it.next().toDate();
         out.push(run);
         from = run;
       }
+      break;
     } catch {
-      from = new Date(from.getTime() + STEP_PAST_MS);
+      run = nextRunPiecewise(expr.trim(), timezone, from);
+      if (!run) break;
+      out.push(run);
+      from = run;
     }
   }
   return out;
+}
+
+/**
+ * nextRunPiecewise finds the first run after `from` without crossing a
+ * daylight-saving change inside cron-parser: between two changes a zone is a
+ * fixed offset, which cron-parser handles at once. The run under the offset in
+ * force at `from` counts if it comes before the zone's next change; otherwise
+ * the search starts again at that change, under the offset that follows.
+ */
+function nextRunPiecewise(expr: string, timezone: string, from: Date): Date | null {
+  let start = from; // runs strictly after this
+  let piece = from; // an instant of the stretch of constant offset being searched
+  for (let pieces = 0; pieces < 8; pieces++) {
+    const change = nextOffsetChange(timezone, piece);
+    let run: Date;
+    try {
+      run = CronExpressionParser.parse(expr, { tz: fixedZone(offsetMinutes(timezone, piece)), currentDate: start }).next().toDate();
+    } catch {
+      return null;
+    }
+    if (!change || run < change) return run;
+    // the search goes on from the change, under the offset that follows it (runs at or after the change)
+    start = new Date(change.getTime() - 1);
+    piece = change;
+  }
+  return null;
+}
+
+/** offsetMinutes is the zone's UTC offset at an instant, in minutes (+630 for Lord Howe's summer). */
+function offsetMinutes(timezone: string, at: Date): number {
+  let format = offsetFormats.get(timezone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone: timezone, timeZoneName: 'longOffset' });
+    if (offsetFormats.size > 100) offsetFormats.clear();
+    offsetFormats.set(timezone, format);
+  }
+  const name = format.formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const m = /GMT([+-])(\d{1,2})(?::(\d{2}))?/.exec(name);
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0)) : 0;
+}
+
+const offsetFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** fixedZone names a fixed offset the way cron-parser's time library reads it (UTC+10:30). */
+function fixedZone(minutes: number): string {
+  const abs = Math.abs(minutes);
+  return `UTC${minutes < 0 ? '-' : '+'}${Math.floor(abs / 60)}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+/** nextOffsetChange: the first instant after `from` (within ~400 days) at which the zone's offset changes, to the millisecond. */
+function nextOffsetChange(timezone: string, from: Date): Date | null {
+  const DAY = 86_400_000;
+  const at = offsetMinutes(timezone, from);
+  let lo = from.getTime();
+  let hi = lo;
+  for (let day = 1; ; day++) {
+    if (day > 400) return null;
+    hi = from.getTime() + day * DAY;
+    if (offsetMinutes(timezone, new Date(hi)) !== at) break;
+    lo = hi;
+  }
+  while (hi - lo > 1) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    if (offsetMinutes(timezone, new Date(mid)) === at) lo = mid;
+    else hi = mid;
+  }
+  return new Date(hi);
 }
 
 /** nextRunAfter is the first fire strictly after `after`, or null when the cron does not parse. */
