@@ -69,24 +69,49 @@ export function nextRuns(expr: string, timezone: string, after: Date, count: num
   if (count <= 0 || cronError(expr) || !isValidTimezone(timezone)) return [];
   const out: Date[] = [];
   let from = after;
+  // before a change cron-parser once failed at, go piecewise at once (each failure costs it ~1 s)
+  let piecewise = nearTroubleSpot(timezone, from);
   while (out.length < count) {
-    let run: Date | null;
-    try {
-      const it = CronExpressionParser.parse(expr.trim(), { tz: timezone, currentDate: from });
-      while (out.length < count) {
-        run = it.next().toDate();
-        out.push(run);
-        from = run;
+    let run: Date | null = null;
+    if (!piecewise) {
+      try {
+        const it = CronExpressionParser.parse(expr.trim(), { tz: timezone, currentDate: from });
+        while (out.length < count) {
+          run = it.next().toDate();
+          out.push(run);
+          from = run;
+        }
+        break;
+      } catch {
+        rememberTroubleSpot(timezone, from);
+        piecewise = true;
       }
-      break;
-    } catch {
-      run = nextRunPiecewise(expr.trim(), timezone, from);
-      if (!run) break;
-      out.push(run);
-      from = run;
     }
+    run = nextRunPiecewise(expr.trim(), timezone, from);
+    if (!run) break;
+    out.push(run);
+    from = run;
   }
   return out;
+}
+
+/** Per zone, the offset changes cron-parser failed to cross (a few per zone and year at most). */
+const troubleSpots = new Map<string, number[]>();
+const TROUBLE_WINDOW_MS = 3 * 86_400_000;
+
+function rememberTroubleSpot(timezone: string, from: Date): void {
+  const change = nextOffsetChange(timezone, from);
+  if (!change) return;
+  const spots = troubleSpots.get(timezone) ?? [];
+  if (!spots.includes(change.getTime())) spots.push(change.getTime());
+  if (troubleSpots.size > 100) troubleSpots.clear();
+  troubleSpots.set(timezone, spots.slice(-8));
+}
+
+/** nearTroubleSpot: such a change lies ahead of `from` (or just behind it): the search may have to cross it. */
+function nearTroubleSpot(timezone: string, from: Date): boolean {
+  const t = from.getTime();
+  return (troubleSpots.get(timezone) ?? []).some((spot) => spot >= t - TROUBLE_WINDOW_MS);
 }
 
 /**
