@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { ServerHandle } from '../helpers/server.ts';
 import { launch, screenshot, WIDTHS, type Session } from './support/browser.ts';
+import { Fleet } from './support/fleet.ts';
 import { signIn } from './support/ui.ts';
 import { guardEachTest, startVigil, stopVigil } from './support/vigil.ts';
 
@@ -15,6 +16,7 @@ describe('notification channels', () => {
   let sinkUrl: string;
   const received: Array<{ headers: http.IncomingHttpHeaders; body: string }> = [];
   let channelPath = '';
+  let fleet: Fleet;
 
   beforeAll(async () => {
     sink = http.createServer((req, res) => {
@@ -28,6 +30,8 @@ describe('notification channels', () => {
     await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
     sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hooks/vigil`;
     server = await startVigil();
+    fleet = await Fleet.admin(server.url);
+    await fleet.createUser('victor', 'viewer-password', 'VIEWER');
     browser = await launch();
   });
   afterAll(async () => {
@@ -102,7 +106,22 @@ describe('notification channels', () => {
     expect(await page.locator('#smtp-port-error').count()).toBe(0);
     expect(await page.getByLabel('To').inputValue()).toBe('oncall@example.com');
     expect(await page.getByLabel('SMTP host').inputValue()).toBe('127.0.0.1');
-    expect(await page.getByTestId('payload-preview').textContent()).toContain('Subject: [vigil] [critical] db-01: backup_failed');
+    expect(await page.getByTestId('payload-preview').textContent()).toContain('Subject: [vigil] [warning] db-01: backup_failed');
+  });
+
+  it('previews a failed backup as the warning it is, with ntfy\'s priority following the channel\'s default', async () => {
+    const page = await browser.newPage();
+    await signIn(page, server.url, undefined, undefined, '/settings/notifications/new?kind=ntfy');
+    await page.getByLabel('Topic').fill('vigil-alerts');
+    const preview = page.getByTestId('payload-preview');
+    await expect.poll(() => preview.textContent()).toContain('POST https://ntfy.sh/vigil-alerts');
+    // backup_failed is a warning (RULES.md): by severity, a warning goes out at 4.
+    expect(await preview.textContent()).toContain('A warning backup_failed alert on db-01');
+    expect(await preview.textContent()).toContain('Title: [warning] db-01 backup_failed');
+    expect(await preview.textContent()).toMatch(/Priority: 4 \(warning/);
+    expect(await preview.textContent()).not.toContain('critical backup_failed');
+    await page.getByLabel('Priority').selectOption('LOW');
+    await expect.poll(() => preview.textContent()).toMatch(/Priority: low \(the channel's default priority/);
   });
 
   it('writes screenshots of the channel editor at both widths', async () => {
@@ -159,6 +178,69 @@ describe('notification channels', () => {
     await confirm.click();
     await page.waitForURL(/\/settings\/notifications$/);
     await page.getByRole('status').filter({ hasText: 'No notification channels' }).waitFor();
+  });
+
+  it('shows a viewer a channel as text: values, secrets as set or not set, and no form controls', async () => {
+    const d = await fleet.gql('mutation($i: ChannelInput!){ createChannel(input: $i){ id } }', {
+      i: { name: 'Read-only hook', enabled: true, webhook: { url: `${sinkUrl}?team=ops`, headerName: 'X-Team', headerValue: 'viewer-cannot-see' } },
+    });
+    const page = await browser.newPage();
+    await signIn(page, server.url, 'victor', 'viewer-password', `/settings/notifications/${d.createChannel.id}`);
+    await page.getByRole('heading', { name: 'Read-only hook' }).waitFor();
+    const facts = page.getByTestId('channel-facts');
+    await facts.waitFor();
+    const editor = page.locator('section', { has: page.getByRole('heading', { name: 'Read-only hook' }) });
+    expect(await editor.getByRole('textbox').count()).toBe(0);
+    expect(await editor.getByRole('checkbox').count()).toBe(0);
+    expect(await editor.getByRole('combobox').count()).toBe(0);
+    expect(await editor.getByRole('button').count()).toBe(0);
+    expect(await editor.textContent()).not.toContain('leave blank to keep');
+    expect(await editor.textContent()).not.toContain('Remove the stored value');
+    const fact = async (name: string) => (await facts.locator('dt', { hasText: name }).locator('xpath=following-sibling::dd[1]').textContent())?.trim();
+    expect(await fact('URL')).toBe(`${sinkUrl}?team=ops`);
+    expect(await fact('Bearer token')).toBe('not set');
+    expect(await fact('Custom header')).toBe('X-Team');
+    expect(await fact('Header value')).toBe('set');
+    expect(await fact('State')).toBe('enabled');
+    expect(await facts.textContent()).not.toContain('viewer-cannot-see');
+    await screenshot(page, 'channel-viewer');
+  });
+
+  it('pages through the delivery log and narrows it to one channel', async () => {
+    const make = async (name: string) =>
+      (await fleet.gql('mutation($i: ChannelInput!){ createChannel(input: $i){ id } }', { i: { name, enabled: true, webhook: { url: sinkUrl } } })).createChannel.id as string;
+    const busy = await make('Busy hook');
+    const quiet = await make('Quiet hook');
+    const before = (await fleet.gql('{ deliveries(first: 1){ totalCount } }')).deliveries.totalCount as number;
+    for (let i = 0; i < 55; i++) await fleet.gql('mutation($id: ID!){ testChannel(id: $id){ id } }', { id: busy });
+    for (let i = 0; i < 5; i++) await fleet.gql('mutation($id: ID!){ testChannel(id: $id){ id } }', { id: quiet });
+    const total = before + 60;
+
+    const page = await browser.newPage();
+    await signIn(page, server.url, undefined, undefined, '/settings/notifications');
+    const log = page.getByTestId('delivery-log');
+    await log.waitFor();
+    expect(await log.locator('tbody tr').count()).toBe(50);
+    expect(await page.getByText(`Showing the latest 50 of ${total}.`).count()).toBe(1);
+
+    await page.getByRole('button', { name: 'Load older deliveries' }).click();
+    await expect.poll(() => log.locator('tbody tr').count()).toBe(total);
+    expect(await page.getByRole('button', { name: 'Load older deliveries' }).count()).toBe(0);
+    expect(await page.getByText(/Showing the latest/).count()).toBe(0);
+
+    await page.getByLabel('Channel', { exact: true }).selectOption({ label: 'Quiet hook' });
+    await page.waitForURL((url) => url.searchParams.get('channel') === quiet);
+    await expect.poll(() => log.locator('tbody tr').count()).toBe(5);
+    expect(new Set(await log.locator('tbody tr td:nth-child(2)').allTextContents())).toEqual(new Set(['Quiet hook']));
+
+    await page.getByLabel('Channel', { exact: true }).selectOption({ label: 'Busy hook' });
+    await page.waitForURL((url) => url.searchParams.get('channel') === busy);
+    await expect.poll(() => log.locator('tbody tr').count()).toBe(50);
+    expect(await page.getByText('Showing the latest 50 of 55.').count()).toBe(1);
+    await page.getByRole('button', { name: 'Load older deliveries' }).click();
+    await expect.poll(() => log.locator('tbody tr').count()).toBe(55);
+    expect(new Set(await log.locator('tbody tr td:nth-child(2)').allTextContents())).toEqual(new Set(['Busy hook']));
+    await screenshot(page, 'delivery-log');
   });
 
   it('clears an email channel\'s username and keeps its password left blank', async () => {

@@ -65,6 +65,43 @@ describe('signing in', () => {
     await page.waitForURL(/\/login\?next=%2Falerts/);
   });
 
+  const focusedId = (page: import('playwright-core').Page) => page.evaluate(() => document.activeElement?.id ?? '');
+
+  it('greets a first visit with a plain form and the username field focused, not "your session ended"', async () => {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await page.waitForURL(/\/login\?next=%2F$/);
+    // The focus is set once the page has decided what to say.
+    await expect.poll(() => focusedId(page)).toBe('username');
+    expect(await page.getByTestId('session-ended').count()).toBe(0);
+    expect(await page.locator('text=Your session ended').count()).toBe(0);
+    await page.keyboard.type('admin');
+    expect(await page.getByLabel('Username').inputValue()).toBe('admin');
+  });
+
+  it('says nothing about an ended session after signing out on purpose', async () => {
+    const page = await browser.newPage();
+    await signIn(page, server.url);
+    await page.getByRole('button', { name: /User menu/ }).click();
+    await page.getByRole('menuitem', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login$/);
+    await expect.poll(() => focusedId(page)).toBe('username');
+    await page.goto(`${server.url}/alerts`);
+    await page.waitForURL(/\/login\?next=%2Falerts$/);
+    await expect.poll(() => focusedId(page)).toBe('username');
+    expect(await page.getByTestId('session-ended').count()).toBe(0);
+  });
+
+  it('says the session ended when a reload finds it gone', async () => {
+    const page = await browser.newPage();
+    await signIn(page, server.url, undefined, undefined, '/alerts');
+    await page.context().clearCookies();
+    await page.reload();
+    await page.waitForURL(/\/login\?next=%2Falerts$/);
+    await page.getByTestId('session-ended').waitFor();
+    await expect.poll(() => focusedId(page)).toBe('username');
+  });
+
   it('sends an expired session back to the login page, then where it was', async () => {
     const page = await browser.newPage();
     await signIn(page, server.url, undefined, undefined, '/alerts');

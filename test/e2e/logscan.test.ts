@@ -100,6 +100,13 @@ describe('log scanning', () => {
     await page.getByRole('button', { name: 'Delete app: out of memory' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete rule' }).click();
     await page.locator('tr[data-rule="app: out of memory"]').waitFor({ state: 'detached' });
+
+    // Every built-in rule is off: the scanner panel says none is enabled, not "8 rules live".
+    const rules = (await fleet.gql('{ logScanRules { builtin enabled } }')).logScanRules as Array<{ builtin: boolean; enabled: boolean }>;
+    expect(rules.length).toBeGreaterThan(1);
+    expect(rules.every((r) => r.builtin && !r.enabled)).toBe(true);
+    await expect.poll(() => page.getByTestId('rules-enabled').textContent()).toBe(`${rules.length} global rules, 0 enabled`);
+    expect(await page.getByTestId('scanner-stats').textContent()).not.toContain('live');
   });
 
   it('turns a matching agent line into an event that appears live on the events page and is counted by the stats panel', async () => {
@@ -108,6 +115,7 @@ describe('log scanning', () => {
     await expect.poll(() => stat(settings, 'emitted').textContent()).toBe('0');
     await settings.getByRole('switch', { name: `Enable ${LOCKED}` }).click();
     await expect.poll(() => settings.getByRole('switch', { name: `Enable ${LOCKED}` }).getAttribute('aria-checked')).toBe('true');
+    await expect.poll(() => settings.getByTestId('rules-enabled').textContent()).toMatch(/^\d+ global rules, 1 enabled$/);
     await waitFor(async () => (await fleet.gql('{ logScanRules { id enabled } }')).logScanRules.find((r: { id: string }) => r.id === LOCKED_ID)?.enabled, { what: 'the built-in rule to be on' });
 
     const events = await browser.newPage();

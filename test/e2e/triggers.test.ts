@@ -141,6 +141,30 @@ describe('event triggers', () => {
     await expect.poll(() => page.getByTestId('tester-verdict').textContent()).toBe('no match');
   });
 
+  it('says what the severity and source filters let through, as they are ticked', async () => {
+    const page = await browser.newPage();
+    await signIn(page, server.url, undefined, undefined, '/settings/triggers/new');
+    const severityHint = page.locator('#trigger-severities-hint');
+    const sourceHint = page.locator('#trigger-sources-hint');
+    expect(await severityHint.textContent()).toBe('None selected: every severity.');
+    expect(await sourceHint.textContent()).toBe('None selected: every source.');
+
+    await page.getByRole('checkbox', { name: 'Warning' }).check();
+    await expect.poll(() => severityHint.textContent()).toBe('Only Warning events.');
+    await page.getByRole('checkbox', { name: 'Critical' }).check();
+    await expect.poll(() => severityHint.textContent()).toBe('Only Critical or Warning events.');
+    await page.getByRole('checkbox', { name: 'Log scan' }).check();
+    await expect.poll(() => sourceHint.textContent()).toBe('Only events from Log scan.');
+    await page.getByRole('checkbox', { name: 'Agent' }).check();
+    await expect.poll(() => sourceHint.textContent()).toBe('Only events from Log scan or Agent.');
+
+    await page.getByRole('checkbox', { name: 'Warning' }).uncheck();
+    await page.getByRole('checkbox', { name: 'Critical' }).uncheck();
+    await expect.poll(() => severityHint.textContent()).toBe('None selected: every severity.');
+    // The chips say what they describe to assistive technology too.
+    expect(await page.locator('#trigger-sources').getAttribute('aria-describedby')).toBe('trigger-sources-hint');
+  });
+
   it('lists the trigger with its filters and last delivery, and writes screenshots of the editor at both widths', async () => {
     const page = await browser.newPage();
     await signIn(page, server.url, undefined, undefined, '/settings/triggers');

@@ -1,5 +1,6 @@
 import { graphql, type ResultOf } from '$lib/graphql.ts';
 import { AlertItemFragment } from '$lib/alerts.ts';
+import { outcomeText } from '$lib/components/DeliveryChip.svelte';
 
 /** One alert with what happened to it (audit entries) and where it was sent (deliveries). */
 export const AlertDetailQuery = graphql(`
@@ -21,12 +22,51 @@ export const AlertDetailQuery = graphql(`
 
 type Detail = NonNullable<ResultOf<typeof AlertDetailQuery>['alert']>;
 type Audit = ResultOf<typeof AlertDetailQuery>['auditLog']['edges'][number]['node'];
+type Delivery = Detail['deliveries'][number];
 
 export interface TimelineEntry {
   at: string;
   tone: 'bad' | 'ok' | 'accent' | 'idle';
   text: string;
   detail?: string;
+  /** the last attempt of a notification tried more than once */
+  lastAt?: string;
+}
+
+/** One notification (a channel and an event) with all its attempts: the latest says how it stands. */
+export interface DeliveryGroup {
+  key: string;
+  channel: Delivery['channel'];
+  event: string;
+  latest: Delivery;
+  attempts: number;
+  firstAt: string;
+  lastAt: string;
+}
+
+const newerFirst = (a: Delivery, b: Delivery) => b.firedAt.localeCompare(a.firedAt) || b.attempt - a.attempt;
+
+/**
+ * groupDeliveries folds retries together: one group per channel and event, led by
+ * its latest attempt, with the attempt count and the first and last attempt
+ * times; groups oldest first (the order they were raised in).
+ */
+export function groupDeliveries(deliveries: readonly Delivery[]): DeliveryGroup[] {
+  const groups = new Map<string, Delivery[]>();
+  for (const d of deliveries) {
+    const key = `${d.channel?.id ?? 'deleted'}|${d.event}`;
+    const list = groups.get(key);
+    if (list) list.push(d);
+    else groups.set(key, [d]);
+  }
+  return [...groups.entries()]
+    .map(([key, list]) => {
+      const sorted = [...list].sort(newerFirst);
+      const latest = sorted[0]!;
+      const firstAt = sorted.at(-1)!.firedAt;
+      return { key, channel: latest.channel, event: latest.event, latest, attempts: list.length, firstAt, lastAt: latest.firedAt };
+    })
+    .sort((a, b) => a.firstAt.localeCompare(b.firstAt) || a.key.localeCompare(b.key));
 }
 
 const ACTION_TEXT: Record<string, [TimelineEntry['tone'], string]> = {
@@ -43,7 +83,7 @@ function byWhom(action: string, text: string, actor: string): string {
   return `${text} by ${actor}`;
 }
 
-/** timeline: raised, acknowledged, resolved, last seen and every delivery, oldest first. */
+/** timeline: raised, acknowledged, resolved, last seen and each notification (its retries folded in), oldest first. */
 export function timeline(alert: Detail, audit: Audit[]): TimelineEntry[] {
   const entries: TimelineEntry[] = [];
   const fromAudit = new Set<string>();
@@ -56,12 +96,15 @@ export function timeline(alert: Detail, audit: Audit[]): TimelineEntry[] {
   if (alert.acknowledgedAt && !fromAudit.has('alert.acknowledge')) entries.push({ at: alert.acknowledgedAt, tone: 'accent', text: `Acknowledged by ${alert.acknowledgedBy ?? 'someone'}` });
   if (alert.resolvedAt && !fromAudit.has('alert.resolve')) entries.push({ at: alert.resolvedAt, tone: 'ok', text: `Resolved by ${alert.resolvedBy ?? 'someone'}` });
   if (alert.occurrences > 1) entries.push({ at: alert.lastSeenAt, tone: 'idle', text: `Seen again (${alert.occurrences} occurrences in all)` });
-  for (const d of alert.deliveries) {
+  for (const g of groupDeliveries(alert.deliveries)) {
+    const d = g.latest;
+    const channel = g.channel?.name ?? 'a deleted channel';
     entries.push({
-      at: d.firedAt,
+      at: g.firstAt,
       tone: d.ok ? 'ok' : 'bad',
-      text: `${d.ok ? 'Notified' : 'Failed to notify'} ${d.channel?.name ?? 'a deleted channel'}`,
-      detail: [d.event, d.statusCode ? `HTTP ${d.statusCode}` : null, d.attempt > 1 ? `attempt ${d.attempt}` : null, d.error].filter(Boolean).join(' · '),
+      text: d.ok ? `Notified ${channel}` : `Failed to notify ${channel}`,
+      detail: [g.event, d.ok ? null : outcomeText(d), g.attempts > 1 ? `${g.attempts} attempts` : null].filter(Boolean).join(' · '),
+      lastAt: g.attempts > 1 ? g.lastAt : undefined,
     });
   }
   return entries.sort((a, b) => a.at.localeCompare(b.at));

@@ -1,11 +1,13 @@
 import { error } from '@sveltejs/kit';
 import { getClient } from '$lib/client.ts';
-import { ChannelsQuery } from './channels.ts';
+import { ChannelsQuery, LOG_PAGE } from './channels.ts';
 import type { PageLoad } from './$types';
 
-export const load: PageLoad = async ({ parent }) => {
+export const load: PageLoad = async ({ url, parent }) => {
   await parent(); // signed in first: no query runs for a visitor on their way to /login
-  const result = await getClient().query(ChannelsQuery, {}).toPromise();
+  // ?channel=<id> narrows the delivery log to one channel.
+  const vars = { channelId: url.searchParams.get('channel') || null, first: LOG_PAGE };
+  const result = await getClient().query(ChannelsQuery, vars).toPromise();
   if (!result.data) error(503, result.error?.message ?? 'could not load the channels');
-  return { initial: result.data };
+  return { vars, initial: result.data };
 };

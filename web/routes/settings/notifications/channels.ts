@@ -22,19 +22,38 @@ export const DeliveryFieldsFragment = graphql(`
   }
 `);
 
-export const ChannelsQuery = graphql(`
-  query Channels {
-    channels { ...ChannelFields }
-    deliveries(first: 50) { totalCount edges { node { ...DeliveryFields } } }
+/** How many deliveries a page of the log shows (and each "Load older" adds). */
+export const LOG_PAGE = 50;
+
+export const DeliveryPageFragment = graphql(`
+  fragment DeliveryPage on DeliveryConnection @_unmask {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { ...DeliveryFields } }
   }
-`, [ChannelFieldsFragment, DeliveryFieldsFragment]);
+`, [DeliveryFieldsFragment]);
+
+/** The channels, and the newest page of the delivery log (of one channel with ?channel=). */
+export const ChannelsQuery = graphql(`
+  query Channels($channelId: ID, $first: Int!) {
+    channels { ...ChannelFields }
+    deliveries(channelId: $channelId, first: $first) { ...DeliveryPage }
+  }
+`, [ChannelFieldsFragment, DeliveryPageFragment]);
 
 export const ChannelQuery = graphql(`
-  query Channel($id: ID!) {
+  query Channel($id: ID!, $first: Int!) {
     channel(id: $id) { ...ChannelFields }
-    deliveries(channelId: $id, first: 30) { totalCount edges { node { ...DeliveryFields } } }
+    deliveries(channelId: $id, first: $first) { ...DeliveryPage }
   }
-`, [ChannelFieldsFragment, DeliveryFieldsFragment]);
+`, [ChannelFieldsFragment, DeliveryPageFragment]);
+
+/** The delivery log's older pages, after the last one shown. */
+export const DeliveriesQuery = graphql(`
+  query Deliveries($channelId: ID, $first: Int!, $after: String) {
+    deliveries(channelId: $channelId, first: $first, after: $after) { ...DeliveryPage }
+  }
+`, [DeliveryPageFragment]);
 
 export const CreateChannel = graphql(`
   mutation CreateChannel($input: ChannelInput!) { createChannel(input: $input) { ...ChannelFields } }
@@ -57,4 +76,5 @@ export const TestChannel = graphql(`
 
 export type Channel = ResultOf<typeof ChannelFieldsFragment>;
 export type Delivery = ResultOf<typeof DeliveryFieldsFragment>;
+export type DeliveryPage = ResultOf<typeof DeliveryPageFragment>;
 export type ChannelKind = Channel['kind'];

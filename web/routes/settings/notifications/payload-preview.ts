@@ -2,12 +2,13 @@ import type { ChannelDraft } from './channel-draft.ts';
 
 /**
  * What a channel will send for a sample alert, rendered from the draft as
- * the server's channel kinds build it (server/channels/<kind>.ts).
+ * the server's channel kinds build it (server/channels/<kind>.ts). The sample
+ * is a failed backup, which the engine raises as a warning (RULES.md).
  */
-const SAMPLE = {
+export const SAMPLE = {
   event: 'alert.raised',
   alertId: '01JDEXAMPLE0000000000000000',
-  severity: 'critical',
+  severity: 'warning',
   kind: 'backup_failed',
   hostId: '01JDHOST00000000000000000',
   hostName: 'db-01',
@@ -19,6 +20,17 @@ export interface Preview {
   request: string;
   headers: Array<[string, string]>;
   body: string;
+}
+
+/**
+ * ntfyPriorityText: the Priority header for the sample, as server/channels/ntfy.ts
+ * picks it - critical is always 5; otherwise the channel's default priority by its
+ * name, else 4 for a warning and 3 for info.
+ */
+export function ntfyPriorityText(severity: string, defaultPriority: string): string {
+  if (severity === 'critical') return '5 (critical is always urgent)';
+  if (defaultPriority) return `${defaultPriority.toLowerCase()} (the channel's default priority; critical alerts are always 5)`;
+  return severity === 'warning' ? '4 (warning; critical alerts are always 5)' : '3 (info; critical alerts are always 5)';
 }
 
 const masked = (value: string, stored: boolean) => (value ? '•'.repeat(Math.min(value.length, 12)) : stored ? '(stored)' : '');
@@ -40,7 +52,7 @@ export function previewFor(d: ChannelDraft, origin: string, stored: Record<strin
     const headers: Array<[string, string]> = [
       ['Title', `[${SAMPLE.severity}] ${SAMPLE.hostName} ${SAMPLE.kind}`],
       ['Tags', `${SAMPLE.severity},${SAMPLE.kind}`],
-      ['Priority', '5 (critical is always urgent)'],
+      ['Priority', ntfyPriorityText(SAMPLE.severity, d.ntfy.defaultPriority)],
       ['Click', link],
     ];
     const token = masked(d.ntfy.accessToken, stored.accessToken ?? false);
