@@ -55,13 +55,36 @@ export function createAgentEndpoint(opts: EndpointOptions) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
   let closing = false;
 
-  /** authenticate maps a bearer token to its host, or null. */
-  async function authenticate(req: IncomingMessage, database: Db): Promise<string | null> {
+  /** authenticate maps a bearer token to its host (and the token's hash, re-checked while the socket lives), or null. */
+  async function authenticate(req: IncomingMessage, database: Db): Promise<{ hostId: string; tokenHash: string } | null> {
     const token = bearerFrom(req.headers.authorization);
     if (!token) return null;
-    const host = await database.host.findUnique({ where: { agentTokenHash: hashToken(token) }, select: { id: true } });
-    return host?.id ?? null;
+    const tokenHash = hashToken(token);
+    const host = await database.host.findUnique({ where: { agentTokenHash: tokenHash }, select: { id: true } });
+    return host ? { hostId: host.id, tokenHash } : null;
   }
+
+  /**
+   * audit: what a missed broadcast (Redis away for a moment, another instance gone) could leave
+   * wrong on this instance's sockets is put right from the database - a socket whose token was
+   * rotated or whose host was deleted is closed (4001/4002), and work that could not reach a
+   * connected agent (parked runs, jobs committed but never sent) goes out on its socket.
+   */
+  async function audit() {
+    const sessions = registry.all().filter((s) => s.open);
+    if (sessions.length === 0) return;
+    const hosts = new Map((await db.host.findMany({ where: { id: { in: sessions.map((s) => s.hostId) } }, select: { id: true, agentTokenHash: true } })).map((h) => [h.id, h.agentTokenHash]));
+    const live: string[] = [];
+    for (const s of sessions) {
+      const current = hosts.get(s.hostId);
+      if (current === undefined) s.close(CLOSE.hostDeleted, 'host deleted');
+      else if (s.tokenHash && current !== s.tokenHash) s.close(CLOSE.tokenRotated, 'agent token rotated');
+      else if (s.helloDone) live.push(s.hostId);
+    }
+    if (live.length) await opts.jobs.deliverOwed(live, new Date(Date.now() - opts.pingSeconds * 1000));
+  }
+  const auditor = setInterval(() => void audit().catch((err) => log.warn('checking agent sockets against the database failed', { error: err })), opts.pingSeconds * 1000);
+  auditor.unref();
 
   async function handleRaw(session: AgentSession, data: WebSocket.RawData, isBinary: boolean) {
     // Every refused frame counts towards the limit; frames queued behind the one that crossed it are dropped quietly.
@@ -86,8 +109,9 @@ export function createAgentEndpoint(opts: EndpointOptions) {
     await (handlers[f.type] as (s: AgentSession, f: unknown) => Promise<void>)(session, f);
   }
 
-  function onConnection(ws: WebSocket, hostId: string, remote: string) {
+  function onConnection(ws: WebSocket, hostId: string, remote: string, tokenHash: string) {
     const session = new AgentSession(hostId, ws, remote, opts.framesPerSecond ?? 100);
+    session.tokenHash = tokenHash;
     const replaced = registry.add(session);
     if (replaced) replaced.close(CLOSE.replaced, 'replaced');
     void opts.cluster?.announce(hostId, session.id).catch((err) => log.warn('announcing the agent socket failed', { hostId, error: err }));
@@ -146,10 +170,10 @@ export function createAgentEndpoint(opts: EndpointOptions) {
     /** handleUpgrade authenticates before any socket exists: no or unknown token -> HTTP 401. */
     handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer) {
       authenticate(req, db)
-        .then((hostId) => {
+        .then((auth) => {
           if (closing) return reject(socket, 503, 'Service Unavailable');
-          if (!hostId) return reject(socket, 401, 'Unauthorized');
-          wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, hostId, req.socket.remoteAddress ?? ''));
+          if (!auth) return reject(socket, 401, 'Unauthorized');
+          wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, auth.hostId, req.socket.remoteAddress ?? '', auth.tokenHash));
         })
         .catch((err) => {
           log.error('agent upgrade failed', { error: err });
@@ -161,6 +185,7 @@ export function createAgentEndpoint(opts: EndpointOptions) {
     async close() {
       closing = true;
       clearInterval(pinger);
+      clearInterval(auditor);
       for (const s of registry.all()) s.close(CLOSE.shutdown, 'server shutting down');
       await Promise.all(registry.all().map((s) => s.idle()));
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -13,6 +13,8 @@ const BACKLOG_PAUSE = 64;
 
 export class AgentSession {
   readonly id = randomUUID();
+  /** the hash of the token this socket authenticated with (a rotation elsewhere makes it stale) */
+  tokenHash = '';
   helloDone = false;
   /** set when a newer socket for the same host (here or on another instance) took over */
   replaced = false;

@@ -208,6 +208,22 @@ export function createJobs(deps: JobsDeps) {
       return unstarted.length;
     },
 
+    /**
+     * deliverOwed sends what connected hosts are owed but never got: runs parked while their
+     * socket could not be reached (another instance's send failed, say), and jobs committed
+     * before `createdBefore` but never sent (the process died between commit and send).
+     */
+    async deliverOwed(hostIds: string[], createdBefore: Date): Promise<number> {
+      const parked = await db.pendingRun.findMany({ where: { hostId: { in: hostIds } }, select: { hostId: true, jobId: true } });
+      let sent = 0;
+      for (const hostId of new Set(parked.map((p) => p.hostId))) sent += await this.flushPending(hostId);
+      const skip = parked.map((p) => p.jobId);
+      const unsent = await db.job.findMany({ where: { hostId: { in: hostIds }, status: 'queued', dispatchedAt: null, createdAt: { lt: createdBefore }, id: { notIn: skip } }, orderBy: { createdAt: 'asc' } });
+      for (const job of unsent) if ((await dispatch(job)) === 'sent') sent++;
+      if (sent) log.info('sent jobs owed to connected agents', { jobs: sent });
+      return sent;
+    },
+
     /** markStarted: queued -> running (a late or repeated report changes nothing). */
     async markStarted(hostId: string, jobId: string, startedAt: Date): Promise<Job | null> {
       return inTransaction(db, async (tx, after) => {
