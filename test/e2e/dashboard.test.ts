@@ -191,11 +191,84 @@ describe('dashboard', () => {
     expect(await page.getByTestId('schedule-behind').count()).toBe(0);
   });
 
+  const hostIds = async () =>
+    Object.fromEntries((await fleet.gql('{ hosts(first: 50){ edges { node { id name } } } }')).hosts.edges.map((e: { node: { id: string; name: string } }) => [e.node.name, e.node.id])) as Record<string, string>;
+  /** backUp: the agent runs a backup to success now (lastBackupAt moves to now). */
+  const backUp = async (agent: FakeAgent, hostId: string) => {
+    await fleet.gql('mutation($h: ID!){ runJob(hostId: $h, kind: BACKUP, paths: ["/srv"]){ id } }', { h: hostId });
+    const jobId = (await agent.next('command.run')).payload.jobId as string;
+    agent.send('job.started', { jobId, startedAt: new Date().toISOString() });
+    agent.send('job.finished', { jobId, status: 'succeeded', finishedAt: new Date().toISOString(), exitCode: 0, summary: { bytesAdded: 1024, filesNew: 1, filesChanged: 0 } });
+    await waitFor(async () => (await fleet.gql('query($id: ID!){ job(id: $id){ status } }', { id: jobId })).job.status === 'SUCCEEDED', { what: 'the backup succeeded' });
+  };
+  const text = async (loc: ReturnType<Page['locator']>) => ((await loc.textContent()) ?? '').replace(/\s+/g, ' ').trim();
+
+  it('names both facts in "Last backup": when one last succeeded, and how the latest one ended', async () => {
+    const ids = await hostIds();
+    // build-runner: a backup succeeds, the next one fails.
+    await backUp(agents[2]!, ids['build-runner']!);
+    await fleet.failJob(agents[2]!, ids['build-runner']!, { error: 'Fatal: unable to save snapshot: disk full' });
+    await waitFor(async () => (await fleet.gql('query($id: ID!){ host(id: $id){ lastBackupStatus } }', { id: ids['build-runner'] })).host.lastBackupStatus === 'FAILED', { what: 'build-runner\'s latest backup failed' });
+
+    const page = await browser.newPage();
+    await signIn(page, server.url);
+    const cell = (name: string) => page.locator(`tr[data-host="${name}"]`).getByTestId('last-backup');
+    await expect.poll(() => text(cell('build-runner'))).toMatch(/^last ok (just now|\d+s ago|1m ago) latest: failed$/);
+    expect(await cell('build-runner').locator('time').getAttribute('datetime')).toBe(
+      (await fleet.gql('query($id: ID!){ host(id: $id){ lastBackupAt } }', { id: ids['build-runner'] })).host.lastBackupAt,
+    );
+    // db-01's only backup failed: no time stands for a success that never was.
+    expect(await text(cell('db-01'))).toBe('never succeeded latest: failed');
+    expect(await cell('db-01').locator('time').count()).toBe(0);
+    expect(await text(cell('laptop-ben'))).toBe('no backup yet');
+  });
+
+  it('counts a fresh time up second by second, then by the minute', async () => {
+    const ids = await hostIds();
+    await backUp(agents[1]!, ids['web-01']!);
+    const page = await browser.newPage();
+    await page.clock.install();
+    await signIn(page, server.url);
+    const time = page.locator('tr[data-host="web-01"]').getByTestId('last-backup').locator('time');
+    const seconds = async () => Number((await time.textContent())?.match(/^last ok (\d+)s ago$/)?.[1] ?? NaN);
+    await page.clock.runFor(5_000);
+    await expect.poll(seconds).toBeGreaterThanOrEqual(5);
+    // Each second shows: no shared 30 s tick in between.
+    for (let i = 0; i < 3; i++) {
+      const before = await seconds();
+      await page.clock.runFor(1_000);
+      await expect.poll(seconds).toBeGreaterThanOrEqual(before + 1);
+    }
+    await page.clock.runFor(60_000);
+    await expect.poll(() => time.textContent()).toMatch(/^last ok 1m ago$/);
+  });
+
+  it('cuts a long host name short, with the whole name on hover, so Alerts, Schedule and Tags stay in view at 1400 px', async () => {
+    // 100 characters, the longest name allowed, and no hyphen to break at.
+    const longName = 'backup01.coldstorage.euwest3a.'.repeat(4).slice(0, 100);
+    expect(longName).toHaveLength(100);
+    await fleet.enroll(longName, { tags: ['archive'] });
+    const page = await browser.newPage({ width: 1400 });
+    await signIn(page, server.url);
+    const row = page.locator(`tr[data-host="${longName}"]`);
+    const link = row.getByRole('link', { name: longName });
+    await link.waitFor();
+    expect(await link.getAttribute('title')).toBe(longName);
+    expect(await link.evaluate((a) => getComputedStyle(a).textOverflow)).toBe('ellipsis');
+    expect(await link.evaluate((a) => a.scrollWidth > a.clientWidth)).toBe(true);
+    const wrap = page.getByTestId('host-table').locator('xpath=..');
+    expect(await wrap.evaluate((w) => w.scrollWidth <= w.clientWidth)).toBe(true);
+    for (const cell of [page.locator('th', { hasText: 'Alerts' }), page.locator('th', { hasText: 'Tags' }), row.locator('.chip', { hasText: '#archive' })]) {
+      const box = (await cell.boundingBox())!;
+      expect(box.x + box.width).toBeLessThanOrEqual(1400);
+    }
+  });
+
   it('writes screenshots of the dashboard at both widths', async () => {
     for (const width of Object.values(WIDTHS)) {
       const page = await browser.newPage({ width });
       await signIn(page, server.url);
-      await expect.poll(() => names(page)).toHaveLength(7);
+      await expect.poll(() => names(page)).toHaveLength(8);
       await screenshot(page, 'dashboard');
     }
   });

@@ -408,6 +408,119 @@ describe('host page', () => {
     expect(await toggle.getAttribute('aria-checked')).toBe('false');
   });
 
+  it('pages through every job of a busy host, down to the oldest one and its log', async () => {
+    const busy = await fleet.enroll('busy-01');
+    const agent = await FakeAgent.connect(server.url, busy.token, 'busy-01.internal');
+    try {
+      const runCheck = async (log?: string) => {
+        await fleet.gql('mutation($h: ID!){ runJob(hostId: $h, kind: CHECK){ id } }', { h: busy.id });
+        const jobId = (await agent.next('command.run')).payload.jobId as string;
+        agent.send('job.started', { jobId, startedAt: new Date().toISOString() });
+        if (log) agent.send('log.lines', { stream: 'stdout', jobId, lines: [{ ts: new Date().toISOString(), text: log }] });
+        agent.send('job.finished', { jobId, status: 'succeeded', finishedAt: new Date().toISOString(), exitCode: 0, summary: { message: 'no errors were found' } });
+        return jobId;
+      };
+      const oldest = await runCheck('the oldest check of busy-01');
+      for (let i = 1; i < 70; i++) await runCheck();
+      const done = async () => (await fleet.gql('query($h: ID!){ jobs(filter: { hostId: $h, status: [SUCCEEDED] }, first: 1){ totalCount } }', { h: busy.id })).jobs.totalCount as number;
+      await waitFor(async () => (await done()) === 70, { what: '70 checks finished' });
+
+      const page = await browser.newPage();
+      const jobsLive = subscribed(page, 'jobChanged');
+      await signIn(page, server.url, undefined, undefined, `/hosts/${busy.id}`);
+      await jobsLive;
+      const rows = page.getByTestId('jobs-table').locator('tbody tr[data-job-id]');
+      const count = page.getByTestId('jobs-count');
+      const more = page.getByRole('button', { name: 'Show older jobs' });
+      await expect.poll(() => rows.count()).toBe(15);
+      expect(await count.textContent()).toBe('15 of 70');
+      await more.click();
+      await expect.poll(() => rows.count()).toBe(65);
+      expect(await count.textContent()).toBe('65 of 70');
+
+      // A job fails while older pages are open: it joins the top, and the alert it raises
+      // refreshes the page's first 15 jobs; no job is skipped or shown twice.
+      const failed = await fleet.failJob(agent, busy.id, { kind: 'CHECK', error: 'Fatal: repository contains errors' });
+      await expect.poll(() => page.locator(`tr[data-job-id="${failed}"]`).getAttribute('data-status')).toBe('failed');
+      await page.locator('section[aria-labelledby="host-alerts-title"] li').first().waitFor();
+      await expect.poll(() => count.textContent()).toBe('66 of 71');
+      await more.click();
+      await expect.poll(() => rows.count()).toBe(71);
+      expect(await count.textContent()).toBe('71 in all');
+      expect(await more.count()).toBe(0);
+      const shown = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-job-id')));
+      const stored = await fleet.gql('query($h: ID!){ jobs(filter: { hostId: $h }, first: 100){ edges { node { id } } } }', { h: busy.id });
+      expect(shown).toEqual(stored.jobs.edges.map((e: { node: { id: string } }) => e.node.id));
+      expect(shown[0]).toBe(failed);
+      expect(shown.at(-1)).toBe(oldest);
+
+      await page.locator(`tr[data-job-id="${oldest}"]`).getByRole('button', { name: 'Log' }).click();
+      await page.getByRole('log', { name: 'Job output' }).getByText('the oldest check of busy-01').waitFor();
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('says how many open alerts there are beyond the 20 shown, and links to all of them', async () => {
+    const noisy = await fleet.enroll('noisy-01');
+    const agent = await FakeAgent.connect(server.url, noisy.token, 'noisy-01.internal');
+    try {
+      // A failed backup is one alert per schedule: 23 schedules, 23 open alerts.
+      const volumes = Array.from({ length: 23 }, (_, i) => i);
+      const schedules = await Promise.all(
+        volumes.map((i) => fleet.gql('mutation($i: CreateScheduleInput!){ createSchedule(input: $i){ id } }', { i: { hostId: noisy.id, kind: 'BACKUP', cron: `${i} 3 * * *`, paths: [`/srv/volume-${i}`] } })),
+      );
+      await Promise.all(schedules.map((s) => fleet.gql('mutation($h: ID!, $s: ID){ runJob(hostId: $h, kind: BACKUP, scheduleId: $s){ id } }', { h: noisy.id, s: s.createSchedule.id })));
+      for (const _ of volumes) await agent.failJob((await agent.next('command.run')).payload.jobId as string, 'Fatal: unable to open the repository');
+      const open = async () => (await fleet.gql('query($h: ID!){ alerts(filter: { hostId: $h, status: [OPEN] }, first: 1){ totalCount } }', { h: noisy.id })).alerts.totalCount as number;
+      await waitFor(async () => (await open()) === 23, { what: '23 open alerts' });
+
+      const page = await browser.newPage();
+      await signIn(page, server.url, undefined, undefined, `/hosts/${noisy.id}`);
+      const card = page.locator('section[aria-labelledby="host-alerts-title"]');
+      await expect.poll(() => card.locator('li').count()).toBe(20);
+      expect(await page.getByTestId('host-alerts-count').textContent()).toBe('20 of 23');
+      await card.getByRole('link', { name: 'All 23 open alerts for this host →' }).click();
+      await page.waitForURL((url) => url.pathname === '/alerts' && url.searchParams.get('host') === noisy.id);
+      await expect.poll(() => page.getByTestId('alert-list').locator('li').count()).toBe(23);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('says when a job that never started was queued, or that it was cancelled, instead of a start time', async () => {
+    const parked = await fleet.enroll('park-03');
+    const run = await fleet.gql('mutation($h: ID!){ runJob(hostId: $h, kind: CHECK){ id createdAt } }', { h: parked.id });
+    const page = await browser.newPage();
+    const jobsLive = subscribed(page, 'jobChanged');
+    await signIn(page, server.url, undefined, undefined, `/hosts/${parked.id}`);
+    await jobsLive;
+    const row = page.locator(`tr[data-job-id="${run.runJob.id}"]`);
+    const started = row.locator('td').nth(3);
+    await expect.poll(() => row.getAttribute('data-status')).toBe('queued');
+    expect((await started.textContent())?.trim()).toMatch(/^queued (just now|\d+s ago)$/);
+    expect(await started.locator('time').getAttribute('datetime')).toBe(run.runJob.createdAt);
+
+    await fleet.gql('mutation($id: ID!){ cancelJob(id: $id){ id } }', { id: run.runJob.id });
+    await expect.poll(() => row.getAttribute('data-status')).toBe('cancelled');
+    expect((await started.textContent())?.trim()).toBe('cancelled');
+    expect(await started.locator('time').count()).toBe(0);
+  });
+
+  it('keeps when each job ran, and how long it took, on a 390 px screen', async () => {
+    const page = await browser.newPage({ width: WIDTHS.mobile });
+    await signIn(page, server.url, undefined, undefined, `/hosts/${db.id}`);
+    // The backup that ran for 95 s ('shows what a finished backup added').
+    const row = page.getByTestId('jobs-table').locator('tr[data-status="succeeded"]', { hasText: '214 new' });
+    const when = row.locator('time:visible');
+    await expect.poll(() => when.count()).toBe(1);
+    expect(await when.textContent()).toMatch(/^(just now|\d+[smh] ago)$/);
+    expect(await row.getByTestId('job-when').textContent()).toMatch(/ · 1m 35s$/);
+    const box = (await when.boundingBox())!;
+    expect(box.x + box.width).toBeLessThanOrEqual(WIDTHS.mobile);
+    await screenshot(page, 'host-jobs-narrow');
+  });
+
   it('writes screenshots of the host page at both widths', async () => {
     for (const width of Object.values(WIDTHS)) {
       const page = await browser.newPage({ width });

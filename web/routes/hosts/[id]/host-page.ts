@@ -31,11 +31,25 @@ export const HostPageQuery = graphql(`
       ...HostFields
       schedules { ...ScheduleItem }
     }
-    jobs(filter: { hostId: $id }, first: 15) { totalCount edges { node { ...JobItem } } }
+    jobs(filter: { hostId: $id }, first: 15) { totalCount edges { cursor node { ...JobItem } } }
     alerts(filter: { hostId: $id, status: [OPEN, ACKNOWLEDGED] }, first: 20) { totalCount edges { node { ...AlertItem } } }
     effectiveLogScanRules(hostId: $id) { ...LogScanRuleFields }
   }
 `, [HostFieldsFragment, ScheduleItemFragment, JobItemFragment, AlertItemFragment, LogScanRuleFragment]);
+
+/** Older jobs of a host, a page after the given job's cursor (the jobs card's "show older jobs"). */
+export const HostJobsPage = graphql(`
+  query HostJobsPage($hostId: ID!, $first: Int!, $after: String) {
+    jobs(filter: { hostId: $hostId }, first: $first, after: $after) { totalCount edges { cursor node { ...JobItem } } }
+  }
+`, [JobItemFragment]);
+
+/** How many open (or acknowledged) agent_offline alerts a host has: switching it to intermittent resolves them. */
+export const OpenOfflineAlerts = graphql(`
+  query HostOpenOfflineAlerts($hostId: ID!) {
+    alerts(filter: { hostId: $hostId, kind: "agent_offline", status: [OPEN, ACKNOWLEDGED] }, first: 1) { totalCount }
+  }
+`);
 
 export const HostChanged = graphql(`
   subscription HostPageHostChanged { hostChanged { ...HostFields } }

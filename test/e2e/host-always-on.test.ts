@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerHandle } from '../helpers/server.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { FakeAgent } from './support/agent.ts';
+import { launch, screenshot, type Session } from './support/browser.ts';
+import { Fleet } from './support/fleet.ts';
+import { signIn } from './support/ui.ts';
+import { guardEachTest, startVigil, stopVigil } from './support/vigil.ts';
+
+/**
+ * The always-on switch when it has consequences: making an always-on host intermittent
+ * resolves its agent_offline alert, so the UI asks first. A server whose engine raises
+ * agent_offline at once (no offline floor, a tick every second).
+ */
+describe('host page: the always-on switch', () => {
+  let server: ServerHandle;
+  let browser: Session;
+  let fleet: Fleet;
+
+  const stored = async (id: string) => (await fleet.gql('query($id: ID!){ host(id: $id){ alwaysOn } }', { id })).host.alwaysOn as boolean;
+  const offlineAlerts = async (hostId: string) =>
+    (await fleet.gql('query($h: ID!){ alerts(filter: { hostId: $h, kind: "agent_offline", status: [OPEN, ACKNOWLEDGED, RESOLVED] }, first: 5){ edges { node { status } } } }', { h: hostId }))
+      .alerts.edges.map((e: { node: { status: string } }) => e.node.status) as string[];
+
+  beforeAll(async () => {
+    server = await startVigil({ VIGIL_TICK_SECONDS: '1', VIGIL_SWEEP_SECONDS: '1', VIGIL_AGENT_OFFLINE_FLOOR_SECONDS: '0' });
+    fleet = await Fleet.admin(server.url);
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stopVigil(server);
+  });
+  guardEachTest(() => ({ server, browser }));
+
+  it('asks before making a host with an open agent offline alert intermittent, and only then resolves the alert', async () => {
+    const host = await fleet.enroll('srv-01');
+    // Seen once, then gone: an always-on host that is away gets agent_offline.
+    const agent = await FakeAgent.connect(server.url, host.token, 'srv-01.internal');
+    await agent.close();
+    await waitFor(async () => (await offlineAlerts(host.id)).includes('OPEN'), { what: 'agent_offline open for srv-01' });
+
+    const page = await browser.newPage();
+    await signIn(page, server.url, undefined, undefined, `/hosts/${host.id}`);
+    const toggle = page.getByRole('switch', { name: 'Always on (24x7)' });
+    const dialog = page.getByRole('dialog', { name: 'Make srv-01 intermittent?' });
+    await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('true');
+
+    await toggle.click();
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toMatch(/open agent offline alert.*resolves that alert and notifies/);
+    await screenshot(page, 'host-always-on-confirm');
+    // Kept: nothing changes, and the switch still says so.
+    await dialog.getByRole('button', { name: 'Keep always on' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(await toggle.getAttribute('aria-checked')).toBe('true');
+    expect(await page.getByTestId('always-on-chip').count()).toBe(1);
+    expect(await stored(host.id)).toBe(true);
+    expect(await offlineAlerts(host.id)).toEqual(['OPEN']);
+
+    await toggle.click();
+    await dialog.getByRole('button', { name: 'Switch and resolve' }).click();
+    await page.getByTestId('always-on-chip').waitFor({ state: 'detached' });
+    await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('false');
+    expect(await stored(host.id)).toBe(false);
+    await waitFor(async () => (await offlineAlerts(host.id)).join() === 'RESOLVED', { what: 'the agent_offline alert resolved' });
+  });
+
+  it('switches a host without an offline alert at once, both ways', async () => {
+    const host = await fleet.enroll('srv-02');
+    const agent = await FakeAgent.connect(server.url, host.token, 'srv-02.internal');
+    try {
+      const page = await browser.newPage();
+      await signIn(page, server.url, undefined, undefined, `/hosts/${host.id}`);
+      const toggle = page.getByRole('switch', { name: 'Always on (24x7)' });
+      await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('true');
+      await toggle.click();
+      await page.getByTestId('always-on-chip').waitFor({ state: 'detached' });
+      expect(await page.getByRole('dialog').count()).toBe(0);
+      expect(await stored(host.id)).toBe(false);
+      await toggle.click();
+      await page.getByTestId('always-on-chip').waitFor();
+      expect(await page.getByRole('dialog').count()).toBe(0);
+      expect(await stored(host.id)).toBe(true);
+    } finally {
+      await agent.close();
+    }
+  });
+});
