@@ -48,11 +48,13 @@ export function createNotifier(deps: NotifierDeps) {
       config = channels.readConfig(channel);
     } catch (err) {
       problem = (err as Error).message;
+      deps.log.error('a channel\'s configuration cannot be opened with this instance\'s secret key; its notifications wait (retried) for an instance with the right VIGIL_SECRET_KEY or a re-entered configuration', { channel: channel.name, error: problem });
     }
     return async (row) => {
       if (!channel.enabled) return { ok: false, retry: false, error: 'the channel was disabled before this was delivered' };
       if (!def) return { ok: false, retry: false, error: `unknown channel kind ${channel.kind}` };
-      if (!config) return { ok: false, retry: false, error: problem ?? 'unreadable configuration' };
+      // another instance (with the key that sealed it) or a re-entered configuration can still send it: not dead
+      if (!config) return { ok: false, retry: true, error: problem ?? 'unreadable configuration' };
       // SMTP connects without the HTTP agent's guard: its host is resolved and checked here, every time, and
       // nodemailer connects to the address checked (no second lookup that DNS could answer differently; TLS
       // still verifies the name). A host allow-listed by name is left to nodemailer to resolve.

@@ -3,6 +3,8 @@ import { startServer, testDatabase, TEST_PROVIDER, type ServerHandle, type TestD
 import { gql, gqlOk, login } from '../helpers/gql.ts';
 import { rawSql } from '../helpers/raw-sql.ts';
 import { TestAgent } from '../helpers/agent-client.ts';
+import { startSink } from '../helpers/sink.ts';
+import { waitFor } from '../helpers/wait.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -59,6 +61,38 @@ describe(`persistence on ${TEST_PROVIDER}`, () => {
     const jobs = await gqlOk(server.url, `{ jobs(filter:{ hostId:"${d.enrollHost.host.id}" }) { edges { node { status } } } }`, {}, { cookie });
     expect(jobs.jobs.edges.map((e: any) => e.node.status)).toEqual(['QUEUED', 'QUEUED']);
     after.terminate();
+  });
+
+  it('keeps retrying a notification whose channel it cannot open (another key), and sends it once the channel is re-entered', async () => {
+    const sink = await startSink();
+    try {
+      const cookie = await login(server.url);
+      const q = (query: string, v: Record<string, unknown> = {}) => gqlOk(server.url, query, v, { cookie });
+      const donor = await q('mutation { createChannel(input:{ name:"sealed-donor", enabled:false, webhook:{ url:"https://donor.example.com/", bearerToken:"donor-secret" } }) { id } }');
+      const locked = await q('mutation($u:String!){ createChannel(input:{ name:"sealed-elsewhere", webhook:{ url:$u } }) { id } }', { u: `${sink.url}/sealed` });
+      const lockedId = locked.createChannel.id;
+      // what an instance with another VIGIL_SECRET_KEY sees: a sealed value it cannot open
+      const [row] = await rawSql<{ config: string }>(db, server.dataDir, 'SELECT config FROM "NotificationChannel" WHERE id = $1', [donor.createChannel.id]);
+      await rawSql(db, server.dataDir, 'UPDATE "NotificationChannel" SET config = $1 WHERE id = $2', [row!.config, lockedId]);
+      const host = await q('mutation { enrollHost(input:{ name:"sealed-host" }) { agentToken host { id } } }');
+      const agent = await TestAgent.online(server.url, host.enrollHost.agentToken);
+      const job = await q(`mutation { runJob(hostId:"${host.enrollHost.host.id}", kind:CHECK) { id } }`);
+      await agent.next('command.run');
+      agent.send('job.finished', { jobId: job.runJob.id, status: 'failed', finishedAt: new Date().toISOString(), exitCode: 1, error: 'Fatal: sealed' });
+      const log = () => q('query($c:ID!){ deliveries(channelId:$c, first: 20) { edges { node { ok error } } } }', { c: lockedId }).then((d) => d.deliveries.edges.map((e: any) => e.node));
+      await waitFor(async () => (await log()).length > 0, { what: 'the failed attempt recorded' });
+      expect((await log())[0]).toEqual({ ok: false, error: expect.stringMatching(/cannot decrypt/) });
+      // not given up: still owed
+      const owed = await rawSql<{ status: string }>(db, server.dataDir, 'SELECT status FROM "OutboxItem" WHERE "channelId" = $1', [lockedId]);
+      expect(owed.map((o) => o.status)).toEqual(['pending']);
+      // the operator re-enters the whole configuration: the next retry goes out
+      await q('mutation($id:ID!,$u:String!){ updateChannel(id:$id, input:{ webhook:{ url:$u, bearerToken:"" } }) { id } }', { id: lockedId, u: `${sink.url}/sealed` });
+      await waitFor(() => sink.requests.length === 1, { what: 'the notification delivered', timeoutMs: 30_000 });
+      expect(sink.requests[0]!.json()).toMatchObject({ event: 'alert.raised', kind: 'check_failed', host_name: 'sealed-host' });
+      agent.terminate();
+    } finally {
+      await sink.close();
+    }
   });
 
   it('refuses to open ciphertext moved to another channel row, cleanly', async () => {
