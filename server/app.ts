@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
+import { assertRedisReachable } from './redis-check.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { openDatabase } from './db.ts';
 import { createMemoryPubSub, createRedisPubSub } from './pubsub.ts';
@@ -67,7 +68,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const db = database.db;
   const instanceId = config.instanceId ?? `${os.hostname()}-${process.pid}`;
   // Several instances share subscriptions and agent sockets through Redis (REDIS_URL).
-  const redis = config.redisUrl ? await createRedisPubSub(config.redisUrl) : null;
+  if (config.redisUrl) await assertRedisReachable(config.redisUrl);
+  const redis = config.redisUrl ? await createRedisPubSub(config.redisUrl, log.child({ component: 'pubsub' })) : null;
   const pubsub = redis?.pubsub ?? createMemoryPubSub();
   const registry = new SessionRegistry();
   const cluster = config.redisUrl ? await createClusterLink({ redisUrl: config.redisUrl, instanceId, registry, log: log.child({ component: 'cluster' }) }) : null;

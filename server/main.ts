@@ -26,7 +26,17 @@ async function main() {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  const app = await buildApp(config, { log });
+  let app;
+  try {
+    app = await buildApp(config, { log });
+  } catch (err) {
+    // a setting that only fails when used (REDIS_URL that does not answer): named, no stack trace
+    if (err instanceof ConfigError) {
+      process.stderr.write(`vigil: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
   await app.start();
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,5 +1,7 @@
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import type { Alert, Host, Job, Event } from '../prisma/generated/sqlite/client.ts';
+import type { Logger } from './log.ts';
+import { logRedisErrors } from './redis-check.ts';
 
 /**
  * The typed topics pushed to subscribers. Payloads are plain rows (JSON-safe:
@@ -166,11 +168,15 @@ export function batching(inner: PubSub<Batched>): VigilPubSub {
 }
 
 /** createRedisPubSub shares every topic between the instances on one Redis (REDIS_URL), with graphql-yoga's Redis event target. */
-export async function createRedisPubSub(url: string): Promise<{ pubsub: VigilPubSub; close(): Promise<void> }> {
+export async function createRedisPubSub(url: string, log?: Logger): Promise<{ pubsub: VigilPubSub; close(): Promise<void> }> {
   const { Redis } = await import('ioredis');
   const { createRedisEventTarget } = await import('@graphql-yoga/redis-event-target');
   const publishClient = new Redis(url, { maxRetriesPerRequest: null });
   const subscribeClient = new Redis(url, { maxRetriesPerRequest: null });
+  if (log) {
+    logRedisErrors(publishClient, log, 'pubsub publish');
+    logRedisErrors(subscribeClient, log, 'pubsub subscribe');
+  }
   const eventTarget = createRedisEventTarget<never>({ publishClient, subscribeClient, serializer: dateAwareJson });
   // Subscribe to every topic now, so the first subscriber of an instance cannot miss an event while Redis confirms.
   const keepalive = () => undefined;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.ts';
+import { logRedisErrors } from '../redis-check.ts';
 import type { AgentLink, ServerFrame } from './link.ts';
 import type { SessionRegistry } from './session.ts';
 import { dateAwareJson } from '../pubsub.ts';
@@ -39,6 +40,8 @@ export async function createClusterLink(deps: { redisUrl: string; instanceId: st
   const { Redis: RedisClient } = await import('ioredis');
   const cmd: Redis = new RedisClient(deps.redisUrl, { maxRetriesPerRequest: 3 });
   const sub: Redis = new RedisClient(deps.redisUrl, { maxRetriesPerRequest: null });
+  logRedisErrors(cmd, deps.log, 'agent registry');
+  logRedisErrors(sub, deps.log, 'agent messages');
   const { registry, log, instanceId } = deps;
   const waiting = new Map<string, (ok: boolean) => void>();
   const publish = (channel: string, m: Message) => cmd.publish(channel, dateAwareJson.stringify(m));

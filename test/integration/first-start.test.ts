@@ -5,9 +5,11 @@ import { gql, login } from '../helpers/gql.ts';
 /** First start without VIGIL_ADMIN_PASSWORD: a generated password, printed once, never logged as JSON. */
 let db: TestDatabase | undefined;
 let server: ServerHandle | undefined;
+let db2: TestDatabase | undefined;
 afterAll(async () => {
   await server?.stop();
   await db?.dispose();
+  await db2?.dispose();
 });
 
 describe(`first start on ${TEST_PROVIDER}`, () => {
@@ -31,5 +33,10 @@ describe(`first start on ${TEST_PROVIDER}`, () => {
   it('refuses to start with a bad setting, naming the variable', async () => {
     const failed = startServer({ env: { PORT: 'eighty' }, timeoutMs: 20_000 });
     await expect(failed).rejects.toThrow(/exited with 2[\s\S]*PORT/);
+  });
+
+  it('refuses to start when REDIS_URL does not answer, naming it (instead of retrying forever without listening)', async () => {
+    const failed = startServer({ env: { ...(await testDatabase().then((d) => ((db2 = d), d.env))), REDIS_URL: 'redis://127.0.0.1:1' }, timeoutMs: 60_000 });
+    await expect(failed).rejects.toThrow(/exited with 2[\s\S]*vigil: REDIS_URL: cannot reach Redis at 127\.0\.0\.1:1/);
   });
 });
