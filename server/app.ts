@@ -217,9 +217,17 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     webDir: path.join(ROOT, 'build'),
     upgrades: { '/graphql': graphql.handleUpgrade, '/agent': endpoint.handleUpgrade },
     ready: async () => {
-      const check = async (fn: () => Promise<unknown>) => fn().then(() => 'ok', (err: Error) => err.message);
-      const state: Record<string, unknown> = { instance: instanceId, database: await check(() => database.ping()) };
-      if (cluster) state.redis = await check(() => cluster.ping());
+      // /readyz answers anyone: a failure says what is unreachable, the details go to the log
+      const check = async (what: string, fn: () => Promise<unknown>) =>
+        fn().then(
+          () => 'ok',
+          (err: Error) => {
+            log.warn(`readiness: the ${what} does not answer`, { error: err });
+            return 'unreachable';
+          },
+        );
+      const state: Record<string, unknown> = { instance: instanceId, database: await check('database', () => database.ping()) };
+      if (cluster) state.redis = await check('redis', () => cluster.ping());
       state.leader = leader.state();
       state.agentsConnected = endpoint.connected;
       return { ok: state.database === 'ok' && (state.redis ?? 'ok') === 'ok', ...state };
