@@ -69,10 +69,10 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const instanceId = config.instanceId ?? `${os.hostname()}-${process.pid}`;
   // Several instances share subscriptions and agent sockets through Redis (REDIS_URL).
   if (config.redisUrl) await assertRedisReachable(config.redisUrl);
-  const redis = config.redisUrl ? await createRedisPubSub(config.redisUrl, log.child({ component: 'pubsub' })) : null;
+  const redis = config.redisUrl ? await createRedisPubSub(config.redisUrl, config.redisPrefix, log.child({ component: 'pubsub' })) : null;
   const pubsub = redis?.pubsub ?? createMemoryPubSub();
   const registry = new SessionRegistry();
-  const cluster = config.redisUrl ? await createClusterLink({ redisUrl: config.redisUrl, instanceId, registry, log: log.child({ component: 'cluster' }) }) : null;
+  const cluster = config.redisUrl ? await createClusterLink({ redisUrl: config.redisUrl, prefix: config.redisPrefix, instanceId, registry, log: log.child({ component: 'cluster' }) }) : null;
   const box = createSecretBox(config.secretKey ? Buffer.from(config.secretKey, 'base64') : loadOrCreateKey(config.dataDir));
   const allow = parseAllowList(config.allowPrivateTargets);
   let agents: AgentLink = noAgents;

@@ -32,6 +32,7 @@ const EnvSchema = z.object({
     .regex(/^(postgres(ql)?:\/\/|file:)/, 'must start with postgres://, postgresql:// or file:')
     .optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  VIGIL_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, _ . or -').default('vigil'),
   VIGIL_BASE_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).default('http://localhost:8080'),
   VIGIL_ADMIN_PASSWORD: z.string().optional(),
   VIGIL_ALLOW_PRIVATE_TARGETS: z
@@ -71,6 +72,8 @@ export interface Config {
   databaseUrl: string;
   provider: 'sqlite' | 'postgresql';
   redisUrl?: string;
+  /** names every Redis channel and key of this deployment (two deployments on one Redis must differ) */
+  redisPrefix: string;
   baseUrl: string;
   adminPassword?: string;
   allowPrivateTargets: string[];
@@ -115,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     provider: databaseUrl.startsWith('file:') ? 'sqlite' : 'postgresql',
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.VIGIL_REDIS_PREFIX,
     baseUrl: e.VIGIL_BASE_URL.replace(/\/+$/, ''),
     adminPassword: e.VIGIL_ADMIN_PASSWORD,
     allowPrivateTargets: e.VIGIL_ALLOW_PRIVATE_TARGETS.split(',').map((s) => s.trim()).filter(Boolean),

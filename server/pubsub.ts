@@ -167,8 +167,37 @@ export function batching(inner: PubSub<Batched>): VigilPubSub {
   } as unknown as VigilPubSub;
 }
 
+interface TopicTarget {
+  addEventListener(type: string, listener: (event: CustomEvent) => void): void;
+  removeEventListener(type: string, listener: (event: CustomEvent) => void): void;
+  dispatchEvent(event: CustomEvent): boolean;
+}
+
+/** prefixedTarget carries every topic on a Redis channel named `<prefix>:<topic>` (VIGIL_REDIS_PREFIX). */
+function prefixedTarget(inner: TopicTarget, prefix: string): TopicTarget {
+  const wrapped = new Map<string, Map<(event: CustomEvent) => void, (event: CustomEvent) => void>>();
+  return {
+    addEventListener(type, listener) {
+      const byListener = wrapped.get(type) ?? new Map();
+      wrapped.set(type, byListener);
+      const inner_ = (event: CustomEvent) => listener(new CustomEvent(type, { detail: event.detail }));
+      byListener.set(listener, inner_);
+      inner.addEventListener(prefix + type, inner_);
+    },
+    removeEventListener(type, listener) {
+      const inner_ = wrapped.get(type)?.get(listener);
+      if (!inner_) return;
+      wrapped.get(type)!.delete(listener);
+      inner.removeEventListener(prefix + type, inner_);
+    },
+    dispatchEvent(event) {
+      return inner.dispatchEvent(new CustomEvent(prefix + event.type, { detail: event.detail }));
+    },
+  };
+}
+
 /** createRedisPubSub shares every topic between the instances on one Redis (REDIS_URL), with graphql-yoga's Redis event target. */
-export async function createRedisPubSub(url: string, log?: Logger): Promise<{ pubsub: VigilPubSub; close(): Promise<void> }> {
+export async function createRedisPubSub(url: string, prefix: string, log?: Logger): Promise<{ pubsub: VigilPubSub; close(): Promise<void> }> {
   const { Redis } = await import('ioredis');
   const { createRedisEventTarget } = await import('@graphql-yoga/redis-event-target');
   const publishClient = new Redis(url, { maxRetriesPerRequest: null });
@@ -177,7 +206,7 @@ export async function createRedisPubSub(url: string, log?: Logger): Promise<{ pu
     logRedisErrors(publishClient, log, 'pubsub publish');
     logRedisErrors(subscribeClient, log, 'pubsub subscribe');
   }
-  const eventTarget = createRedisEventTarget<never>({ publishClient, subscribeClient, serializer: dateAwareJson });
+  const eventTarget = prefixedTarget(createRedisEventTarget<never>({ publishClient, subscribeClient, serializer: dateAwareJson }) as unknown as TopicTarget, `${prefix}:`);
   // Subscribe to every topic now, so the first subscriber of an instance cannot miss an event while Redis confirms.
   const keepalive = () => undefined;
   for (const topic of TOPICS) eventTarget.addEventListener(topic as never, keepalive);

@@ -15,9 +15,6 @@ import { dateAwareJson } from '../pubsub.ts';
  * - direct "send" with a reply: a frame for a host whose socket is on another instance.
  * A send that gets no reply in time counts as not written (the job becomes a pending run).
  */
-const KEY = (hostId: string) => `vigil:agent:${hostId}`;
-const BROADCAST = 'vigil:cluster:broadcast';
-const INBOX = (instance: string) => `vigil:cluster:to:${instance}`;
 const TTL_SECONDS = 60;
 
 type Message =
@@ -36,7 +33,11 @@ export interface ClusterLink extends AgentLink {
   close(): Promise<void>;
 }
 
-export async function createClusterLink(deps: { redisUrl: string; instanceId: string; registry: SessionRegistry; log: Logger; sendTimeoutMs?: number }): Promise<ClusterLink> {
+export async function createClusterLink(deps: { redisUrl: string; prefix: string; instanceId: string; registry: SessionRegistry; log: Logger; sendTimeoutMs?: number }): Promise<ClusterLink> {
+  // every name under the deployment's prefix (VIGIL_REDIS_PREFIX): deployments sharing a Redis stay apart
+  const KEY = (hostId: string) => `${deps.prefix}:agent:${hostId}`;
+  const BROADCAST = `${deps.prefix}:cluster:broadcast`;
+  const INBOX = (instance: string) => `${deps.prefix}:cluster:to:${instance}`;
   const { Redis: RedisClient } = await import('ioredis');
   const cmd: Redis = new RedisClient(deps.redisUrl, { maxRetriesPerRequest: 3 });
   const sub: Redis = new RedisClient(deps.redisUrl, { maxRetriesPerRequest: null });
