@@ -5,6 +5,7 @@ import { logRedisErrors } from '../redis-check.ts';
 import type { AgentLink, ServerFrame } from './link.ts';
 import type { SessionRegistry } from './session.ts';
 import { dateAwareJson } from '../pubsub.ts';
+import { ConfigError } from '../config.ts';
 
 /**
  * Reaching agents across instances (REDIS_URL). Each instance keeps its own
@@ -16,6 +17,8 @@ import { dateAwareJson } from '../pubsub.ts';
  * A send that gets no reply in time counts as not written (the job becomes a pending run).
  */
 const TTL_SECONDS = 60;
+/** how long a stopped process's instance name stays claimed (a live one renews it every third of this) */
+const NAME_TTL_SECONDS = 15;
 
 type Message =
   | { op: 'connected'; hostId: string; instance: string; conn: string }
@@ -46,6 +49,29 @@ export async function createClusterLink(deps: { redisUrl: string; prefix: string
   const { registry, log, instanceId } = deps;
   const waiting = new Map<string, (ok: boolean) => void>();
   const publish = (channel: string, m: Message) => cmd.publish(channel, dateAwareJson.stringify(m));
+
+  // The instance name is this process's while it lives (replies and sends are addressed by it): a second
+  // live process with the same VIGIL_INSTANCE_ID would take the other's messages. A name left by a
+  // process that died is free again once its claim expires.
+  const NAME = `${deps.prefix}:instance:${instanceId}`;
+  const claim = randomUUID();
+  const claimed = async () => (await cmd.set(NAME, claim, 'EX', NAME_TTL_SECONDS, 'NX')) === 'OK';
+  const deadline = Date.now() + (NAME_TTL_SECONDS + 5) * 1000;
+  let waited = false;
+  while (!(await claimed())) {
+    if (Date.now() > deadline) {
+      cmd.disconnect();
+      sub.disconnect();
+      throw new ConfigError(`VIGIL_INSTANCE_ID: "${instanceId}" is in use by another running instance; give each instance its own name`);
+    }
+    if (!waited) log.warn('VIGIL_INSTANCE_ID is still claimed (by a process that stopped, or by another running instance): waiting for the claim to expire', { instanceId });
+    waited = true;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  const keepName = setInterval(() => {
+    void cmd.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) else return 0 end", 1, NAME, claim, NAME_TTL_SECONDS).catch(() => undefined);
+  }, (NAME_TTL_SECONDS / 3) * 1000);
+  keepName.unref();
 
   await sub.subscribe(BROADCAST, INBOX(instanceId));
   sub.on('message', (_channel: string, raw: string) => {
@@ -122,6 +148,8 @@ export async function createClusterLink(deps: { redisUrl: string; prefix: string
     },
     async close() {
       clearInterval(refresh);
+      clearInterval(keepName);
+      await cmd.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, NAME, claim).catch(() => undefined);
       sub.disconnect();
       cmd.disconnect();
     },

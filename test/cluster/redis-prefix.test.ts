@@ -11,17 +11,15 @@ import { subscribe } from '../helpers/subscribe.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 /** Two deployments on one Redis stay apart when their VIGIL_REDIS_PREFIX differs. */
-const deployments: Array<{ pg: TempPg; server: ServerHandle; token: string }> = [];
+const deployments: Array<{ pg: TempPg; server: ServerHandle; token: string; env: Record<string, string> }> = [];
 const agents: TestAgent[] = [];
 
 beforeAll(async () => {
   for (const prefix of ['vigil-a', 'vigil-b']) {
     const pg = await createTempPg('vigil_prefix');
-    const server = await startServer({
-      env: { DATABASE_URL: pg.url, REDIS_URL: 'redis://127.0.0.1:6379', VIGIL_REDIS_PREFIX: `${prefix}-${randomBytes(3).toString('hex')}`, VIGIL_SECRET_KEY: randomBytes(32).toString('base64'), VIGIL_INSTANCE_ID: 'same-name' },
-      dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-prefix-')),
-    });
-    deployments.push({ pg, server, token: await tokenFor(server.url, 'ADMIN', await login(server.url)) });
+    const env = { DATABASE_URL: pg.url, REDIS_URL: 'redis://127.0.0.1:6379', VIGIL_REDIS_PREFIX: `${prefix}-${randomBytes(3).toString('hex')}`, VIGIL_SECRET_KEY: randomBytes(32).toString('base64'), VIGIL_INSTANCE_ID: 'same-name' };
+    const server = await startServer({ env, dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-prefix-')) });
+    deployments.push({ pg, server, env, token: await tokenFor(server.url, 'ADMIN', await login(server.url)) });
   }
 });
 afterAll(async () => {
@@ -47,5 +45,11 @@ describe('Redis prefix', () => {
     expect(watched.events.map((e: any) => e.hostChanged.name)).not.toContain('only-in-a');
     expect(watched.errors).toEqual([]);
     await watched.dispose();
+  });
+
+  it('refuses a second running instance with the same VIGIL_INSTANCE_ID in one deployment (its messages would go astray)', async () => {
+    const [a] = deployments as [(typeof deployments)[0]];
+    const twin = startServer({ env: a.env, dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-prefix-')), timeoutMs: 60_000 });
+    await expect(twin).rejects.toThrow(/exited with 2[\s\S]*VIGIL_INSTANCE_ID: "same-name" is in use by another running instance/);
   });
 });
