@@ -41,6 +41,8 @@ interface Working {
   row: Alert;
   isNew: boolean;
   touches: number;
+  /** the place of its resolve among the batch's transitions (notifications go out in the order things happened) */
+  resolvedAt?: number;
 }
 
 /** What the batch reads back of a finished job: what the rules, the host state and the caller need. */
@@ -79,10 +81,10 @@ export async function finishBatch(tx: Tx, after: AfterCommit, deps: BatchDeps, i
     // No resolve to compare-and-set in the table: the transitions are known before the alert rows land,
     // so what they write (audit, outbox, event log) goes to the database beside them.
     resolved = resolvedTransitions(changes.fresh, new Set());
-    [, task] = await parallelSteps([applyChanges(tx, sql, changes, now), transitionWrites([...changes.raised, ...resolved])]);
+    [, task] = await parallelSteps([applyChanges(tx, sql, changes, now), transitionWrites(inOrder(changes, resolved))]);
   } else {
     resolved = await applyChanges(tx, sql, changes, now);
-    task = await transitionWrites([...changes.raised, ...resolved]);
+    task = await transitionWrites(inOrder(changes, resolved));
   }
   after.push(() => publishEach(pubsub, 'alertChanged', [...changes.published, ...resolved.map((t) => ({ type: 'RESOLVED' as const, alert: t.alert }))]));
   if (task) after.push(task);
@@ -189,6 +191,8 @@ interface Changes {
   resolved: Working[];
   /** alert.raised transitions, in order */
   raised: Transition[];
+  /** the place of each raise among the batch's transitions */
+  raisedAt: Map<Transition, number>;
   /** RAISED and TOUCHED events for subscribers, in order (RESOLVED ones follow the write) */
   published: Array<{ type: 'RAISED' | 'TOUCHED'; alert: Alert }>;
 }
@@ -200,7 +204,8 @@ interface Changes {
 function fold(prevRows: Alert[], observations: Observed[], now: Date): Changes {
   const current = new Map<string, Working | null>();
   for (const a of prevRows) current.set(a.openKey!, { row: a, isNew: false, touches: 0 });
-  const changes: Changes = { fresh: [], touched: new Map(), resolved: [], raised: [], published: [] };
+  const changes: Changes = { fresh: [], touched: new Map(), resolved: [], raised: [], raisedAt: new Map(), published: [] };
+  let place = 0;
   for (const o of observations) {
     const w = current.get(o.key) ?? null;
     const decision = transition(w ? { status: w.row.status as 'open' | 'acknowledged', occurrences: w.row.occurrences, message: w.row.message, lastSeenAt: w.row.lastSeenAt } : null, o.obs, now);
@@ -209,7 +214,9 @@ function fold(prevRows: Alert[], observations: Observed[], now: Date): Changes {
       current.set(o.key, created);
       changes.fresh.push(created);
       const snapshot = { ...created.row };
-      changes.raised.push({ alert: snapshot, event: 'alert.raised', actor: AUTO });
+      const raised: Transition = { alert: snapshot, event: 'alert.raised', actor: AUTO };
+      changes.raised.push(raised);
+      changes.raisedAt.set(raised, place++);
       changes.published.push({ type: 'RAISED', alert: snapshot });
     } else if (decision.reason === 'touch' && w) {
       w.row = { ...w.row, occurrences: decision.next.occurrences, message: decision.next.message, lastSeenAt: now };
@@ -220,6 +227,7 @@ function fold(prevRows: Alert[], observations: Observed[], now: Date): Changes {
       changes.published.push({ type: 'TOUCHED', alert: { ...w.row } });
     } else if (decision.reason === 'resolve' && w) {
       w.row = { ...w.row, status: 'resolved', statusRank: STATUS_RANK.resolved, openKey: null, resolvedAt: now, resolvedBy: AUTO.name };
+      w.resolvedAt = place++;
       if (!w.isNew) changes.resolved.push(w);
       changes.touched.delete(w.row.id);
       current.set(o.key, null);
@@ -241,7 +249,6 @@ function newAlert(o: Observed, message: string, now: Date): Alert {
  * Returns the alert.resolved transitions, in order.
  */
 async function applyChanges(tx: Tx, sql: Sql, { fresh, touched, resolved }: Changes, now: Date): Promise<Transition[]> {
-  await sql.insertMany(tx, 'Alert', COLUMNS.Alert, fresh.map((w) => w.row));
   if (touched.size) {
     await sql.updateFromValues(tx, {
       table: 'Alert',
@@ -260,6 +267,8 @@ async function applyChanges(tx: Tx, sql: Sql, { fresh, touched, resolved }: Chan
       where: `"Alert"."id" = v."id" AND "Alert"."status" IN ('open', 'acknowledged')`,
     }),
   );
+  // after the resolves: a fresh alert of the same identity takes the openKey the resolved one just gave up
+  await sql.insertMany(tx, 'Alert', COLUMNS.Alert, fresh.map((w) => w.row));
   return [...resolvedTransitions(resolved, resolvedIds), ...resolvedTransitions(fresh, resolvedIds)];
 }
 
@@ -270,6 +279,15 @@ async function applyChanges(tx: Tx, sql: Sql, { fresh, touched, resolved }: Chan
  */
 function resolvedTransitions(list: Working[], ids: Set<string>): Transition[] {
   const out: Transition[] = [];
-  for (const w of list) if (ids.has(w.row.id) || (w.isNew && w.row.status === 'resolved')) out.push({ alert: { ...w.row }, event: 'alert.resolved', actor: AUTO });
+  for (const w of list) if (ids.has(w.row.id) || (w.isNew && w.row.status === 'resolved')) out.push(Object.assign({ alert: { ...w.row }, event: 'alert.resolved' as const, actor: AUTO }, { [PLACE]: w.resolvedAt ?? 0 }));
   return out;
+}
+
+const PLACE = Symbol('place');
+
+/** inOrder: the batch's raises and resolves in the order their observations came (raise A, raise B, resolve A stays so). */
+function inOrder(changes: Changes, resolved: Transition[]): Transition[] {
+  if (resolved.length === 0) return changes.raised;
+  const at = (t: Transition) => changes.raisedAt.get(t) ?? (t as Transition & { [PLACE]?: number })[PLACE] ?? 0;
+  return [...changes.raised, ...resolved].sort((a, b) => at(a) - at(b));
 }

@@ -79,3 +79,39 @@ describe.each(PROVIDERS)('a group commit of 85 failed backups on %s', (provider)
     expect(new Set((await db.delivery.findMany({ where: { channelId: channel.id } })).map((d) => d.alertId))).toEqual(new Set(ids));
   });
 });
+
+describe.each(PROVIDERS)('one identity failing, succeeding and failing again inside one group commit on %s', (provider) => {
+  let t: TestApp;
+  let sink: Sink;
+
+  beforeAll(async () => {
+    sink = await startSink();
+    sink.block(); // the outbox rows stay in place to be read
+    t = await startTestApp(provider);
+  });
+  afterAll(async () => {
+    sink?.unblock();
+    await t?.close();
+    await sink?.close();
+  });
+
+  it('commits as one batch (no clash on the open alert\'s identity) and notifies in the order things happened', async () => {
+    const { hosts, jobs, engine, channels, db } = t.app.services;
+    const channel = await channels.create(SYSTEM, { name: 'order', enabled: true, kind: 'webhook', config: { url: `${sink.url}/order` } });
+    const hostId = (await hosts.enroll(SYSTEM, { name: 'flapping', alwaysOn: true, tags: [] })).host.id;
+    const run = async () => (await jobs.runJob({ name: 'ops' }, hostId, 'backup', null, ['/srv'])).id;
+    const report = (jobId: string, status: 'failed' | 'succeeded') => engine.onJobFinished(hostId, { jobId, status, finishedAt: new Date(), exitCode: status === 'failed' ? 1 : 0, error: status === 'failed' ? 'Fatal: x' : undefined });
+    // an alert already open, then in one batch: success (resolves it), failure (a fresh one), success, failure
+    await report(await run(), 'failed');
+    const [first] = await db.alert.findMany({ where: { hostId } });
+    const ids = [await run(), await run(), await run(), await run()];
+    await Promise.all([report(ids[0]!, 'succeeded'), report(ids[1]!, 'failed'), report(ids[2]!, 'succeeded'), report(ids[3]!, 'failed')]);
+    expect(t.logs.filter((l) => l.includes('group commit failed'))).toEqual([]);
+    const alerts = await db.alert.findMany({ where: { hostId }, orderBy: { id: 'asc' } });
+    expect(alerts.map((a) => a.status)).toEqual(['resolved', 'resolved', 'open']);
+    expect(alerts[0]!.id).toBe(first!.id);
+    const outbox = await db.outboxItem.findMany({ where: { channelId: channel.id }, orderBy: { id: 'asc' } });
+    const seen = outbox.map((o) => [JSON.parse(o.payload).event, alerts.findIndex((a) => a.id === o.alertId)]);
+    expect(seen).toEqual([['alert.raised', 0], ['alert.resolved', 0], ['alert.raised', 1], ['alert.resolved', 1], ['alert.raised', 2]]);
+  });
+});
