@@ -86,4 +86,42 @@ describe('host page: the always-on switch', () => {
       await agent.close();
     }
   });
+
+  it('keeps a change made on the page when a reload asked before it answers after it', async () => {
+    const host = await fleet.enroll('srv-03');
+    const agent = await FakeAgent.connect(server.url, host.token, 'srv-03.internal');
+    try {
+      const page = await browser.newPage();
+      // Every reload of the host page after the first is answered by the server at once but handed to
+      // the page only when released: an answer from before the change, arriving after it.
+      let loads = 0;
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let held = 0;
+      await page.route('**/graphql', async (route) => {
+        if (!/query HostPage\b/.test(route.request().postData() ?? '')) return route.continue();
+        const response = await route.fetch();
+        if (++loads > 1 && held === 0) {
+          held++;
+          await released;
+        }
+        await route.fulfill({ response });
+      });
+      await signIn(page, server.url, undefined, undefined, `/hosts/${host.id}`);
+      const toggle = page.getByRole('switch', { name: 'Always on (24x7)' });
+      await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('true');
+      await waitFor(() => held === 1, { what: 'a reload of the host page held' });
+      await toggle.click();
+      await page.getByTestId('always-on-chip').waitFor({ state: 'detached' });
+      expect(await stored(host.id)).toBe(false);
+      const before = loads;
+      release();
+      // the late answer is dropped and a fresh reload follows; the page still shows the change
+      await waitFor(() => loads > before, { what: 'a fresh reload' });
+      await expect.poll(() => page.evaluate(() => document.querySelectorAll('[data-testid="always-on-chip"]').length)).toBe(0);
+      expect(await toggle.getAttribute('aria-checked')).toBe('false');
+    } finally {
+      await agent.close();
+    }
+  });
 });

@@ -56,6 +56,18 @@ export class LiveQuery<Data, Vars extends AnyVariables> {
   }
 
   /**
+   * patched: `data` was just changed in place (a mutation's answer, a live event). A fetch still
+   * in flight was asked before that change and would put the older state back when it lands:
+   * it is dropped, and a fresh one follows.
+   */
+  patched() {
+    if (!this.fetching) return;
+    this.#seq++;
+    this.fetching = false;
+    this.refetch();
+  }
+
+  /**
    * live subscribes to `doc`; `onEvent` patches `data` and returns true to ask
    * for a refetch. Returns the cleanup for a $effect.
    */
