@@ -81,7 +81,7 @@ export function createAgentEndpoint(opts: EndpointOptions) {
       else if (s.tokenHash && current !== s.tokenHash) s.close(CLOSE.tokenRotated, 'agent token rotated');
       else if (s.helloDone) live.push(s.hostId);
     }
-    if (live.length) await opts.jobs.deliverOwed(live, new Date(Date.now() - opts.pingSeconds * 1000));
+    if (live.length) await opts.jobs.deliverOwed(live, new Date(opts.clock.now().getTime() - opts.pingSeconds * 1000));
   }
   const auditor = setInterval(() => void audit().catch((err) => log.warn('checking agent sockets against the database failed', { error: err })), opts.pingSeconds * 1000);
   auditor.unref();
