@@ -124,4 +124,46 @@ describe('host page: the always-on switch', () => {
       await agent.close();
     }
   });
+
+  it('keeps a job shown finished live finished when a reload asked before the end answers after it', async () => {
+    const host = await fleet.enroll('srv-04');
+    const agent = await FakeAgent.connect(server.url, host.token, 'srv-04.internal');
+    try {
+      const jobId = (await fleet.gql('mutation($h: ID!){ runJob(hostId: $h, kind: CHECK){ id } }', { h: host.id })).runJob.id as string;
+      await agent.next('command.run');
+      agent.send('job.started', { jobId, startedAt: new Date().toISOString() });
+      await waitFor(async () => (await fleet.gql('query($id: ID!){ job(id: $id){ status } }', { id: jobId })).job.status === 'RUNNING', { what: 'the job running' });
+      const page = await browser.newPage();
+      let loads = 0;
+      let held = 0;
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let handedOver = false;
+      await page.route('**/graphql', async (route) => {
+        if (!/query HostPage\b/.test(route.request().postData() ?? '')) return route.continue();
+        const response = await route.fetch();
+        if (++loads > 1 && held === 0) {
+          held++;
+          await released;
+          await route.fulfill({ response });
+          handedOver = true;
+          return;
+        }
+        await route.fulfill({ response });
+      });
+      await signIn(page, server.url, undefined, undefined, `/hosts/${host.id}`);
+      const row = page.locator(`tr[data-job-id="${jobId}"]`);
+      await expect.poll(() => row.getAttribute('data-status')).toBe('running');
+      await waitFor(() => held === 1, { what: 'a reload of the host page held (the job still running in it)' });
+      agent.send('job.finished', { jobId, status: 'succeeded', finishedAt: new Date().toISOString(), exitCode: 0 });
+      await expect.poll(() => row.getAttribute('data-status'), { timeout: 10_000 }).toBe('succeeded');
+      release();
+      await waitFor(() => handedOver, { what: 'the late answer handed to the page' });
+      // once the page has rendered two frames since, the late answer (job running) has not taken the row back
+      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+      expect(await row.getAttribute('data-status')).toBe('succeeded');
+    } finally {
+      await agent.close();
+    }
+  });
 });

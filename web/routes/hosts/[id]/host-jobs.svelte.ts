@@ -14,6 +14,18 @@ function newestFirst(a: JobItem, b: JobItem): number {
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }
 
+/** How far along a job is: it only ever moves forward (queued -> running -> ended). */
+const STAGE: Record<string, number> = { QUEUED: 0, RUNNING: 1, SUCCEEDED: 2, FAILED: 2, CANCELLED: 2 };
+
+/**
+ * later picks what to show of one job seen twice: a page fetched before a live update can land
+ * after it, and must not take the job back (a finished job shown running again).
+ */
+function later(known: JobItem | undefined, incoming: JobItem): JobItem {
+  if (known && (STAGE[known.status] ?? 0) > (STAGE[incoming.status] ?? 0)) return known;
+  return incoming;
+}
+
 /**
  * The jobs the host page shows: the live first page (refetched with the page)
  * plus older pages loaded on request. Every job seen stays in the list, so a
@@ -49,7 +61,7 @@ export class HostJobs {
   upsert(job: JobItem): void {
     const i = this.rows.findIndex((j) => j.id === job.id);
     if (i >= 0) {
-      this.rows[i] = job;
+      this.rows[i] = later(this.rows[i], job);
       return;
     }
     // A job older than the oldest row shown comes with its page; only a newer one is added now.
@@ -82,7 +94,7 @@ export class HostJobs {
   #merge(edges: readonly Edge[]): void {
     const byId = new Map(this.rows.map((j) => [j.id, j]));
     for (const e of edges) {
-      byId.set(e.node.id, e.node);
+      byId.set(e.node.id, later(byId.get(e.node.id), e.node));
       this.#cursors.set(e.node.id, e.cursor);
     }
     this.rows = [...byId.values()].sort(newestFirst);
