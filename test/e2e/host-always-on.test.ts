@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerHandle } from '../helpers/server.ts';
+import type { Page } from 'playwright-core';
 import { waitFor } from '../helpers/wait.ts';
 import { FakeAgent } from './support/agent.ts';
 import { launch, screenshot, type Session } from './support/browser.ts';
@@ -92,32 +93,18 @@ describe('host page: the always-on switch', () => {
     const agent = await FakeAgent.connect(server.url, host.token, 'srv-03.internal');
     try {
       const page = await browser.newPage();
-      // Every reload of the host page after the first is answered by the server at once but handed to
-      // the page only when released: an answer from before the change, arriving after it.
-      let loads = 0;
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      let held = 0;
-      await page.route('**/graphql', async (route) => {
-        if (!/query HostPage\b/.test(route.request().postData() ?? '')) return route.continue();
-        const response = await route.fetch();
-        if (++loads > 1 && held === 0) {
-          held++;
-          await released;
-        }
-        await route.fulfill({ response });
-      });
+      const late = await holdOneReload(page);
       await signIn(page, server.url, undefined, undefined, `/hosts/${host.id}`);
       const toggle = page.getByRole('switch', { name: 'Always on (24x7)' });
       await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('true');
-      await waitFor(() => held === 1, { what: 'a reload of the host page held' });
+      await waitFor(() => late.held, { what: 'a reload of the host page held' });
       await toggle.click();
       await page.getByTestId('always-on-chip').waitFor({ state: 'detached' });
       expect(await stored(host.id)).toBe(false);
-      const before = loads;
-      release();
+      const before = late.loads;
+      late.release();
       // the late answer is dropped and a fresh reload follows; the page still shows the change
-      await waitFor(() => loads > before, { what: 'a fresh reload' });
+      await waitFor(() => late.loads > before, { what: 'a fresh reload' });
       await expect.poll(() => page.evaluate(() => document.querySelectorAll('[data-testid="always-on-chip"]').length)).toBe(0);
       expect(await toggle.getAttribute('aria-checked')).toBe('false');
     } finally {
@@ -134,31 +121,15 @@ describe('host page: the always-on switch', () => {
       agent.send('job.started', { jobId, startedAt: new Date().toISOString() });
       await waitFor(async () => (await fleet.gql('query($id: ID!){ job(id: $id){ status } }', { id: jobId })).job.status === 'RUNNING', { what: 'the job running' });
       const page = await browser.newPage();
-      let loads = 0;
-      let held = 0;
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      let handedOver = false;
-      await page.route('**/graphql', async (route) => {
-        if (!/query HostPage\b/.test(route.request().postData() ?? '')) return route.continue();
-        const response = await route.fetch();
-        if (++loads > 1 && held === 0) {
-          held++;
-          await released;
-          await route.fulfill({ response });
-          handedOver = true;
-          return;
-        }
-        await route.fulfill({ response });
-      });
+      const late = await holdOneReload(page);
       await signIn(page, server.url, undefined, undefined, `/hosts/${host.id}`);
       const row = page.locator(`tr[data-job-id="${jobId}"]`);
       await expect.poll(() => row.getAttribute('data-status')).toBe('running');
-      await waitFor(() => held === 1, { what: 'a reload of the host page held (the job still running in it)' });
+      await waitFor(() => late.held, { what: 'a reload of the host page held (the job still running in it)' });
       agent.send('job.finished', { jobId, status: 'succeeded', finishedAt: new Date().toISOString(), exitCode: 0 });
       await expect.poll(() => row.getAttribute('data-status'), { timeout: 10_000 }).toBe('succeeded');
-      release();
-      await waitFor(() => handedOver, { what: 'the late answer handed to the page' });
+      late.release();
+      await waitFor(() => late.handedOver, { what: 'the late answer handed to the page' });
       // once the page has rendered two frames since, the late answer (job running) has not taken the row back
       await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
       expect(await row.getAttribute('data-status')).toBe('succeeded');
@@ -167,3 +138,27 @@ describe('host page: the always-on switch', () => {
     }
   });
 });
+
+/**
+ * holdOneReload: the first reload of the host page after its load is answered by the server at
+ * once but handed to the page only on release() - an answer from before what happens meanwhile,
+ * arriving after it. `loads` counts the page's loads; `handedOver` says the late answer reached it.
+ */
+async function holdOneReload(page: Page) {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const state = { loads: 0, held: false, handedOver: false, release };
+  await page.route('**/graphql', async (route) => {
+    if (!/query HostPage\b/.test(route.request().postData() ?? '')) return route.continue();
+    const response = await route.fetch();
+    if (++state.loads > 1 && !state.held) {
+      state.held = true;
+      await released;
+      await route.fulfill({ response });
+      state.handedOver = true;
+      return;
+    }
+    await route.fulfill({ response });
+  });
+  return state;
+}
