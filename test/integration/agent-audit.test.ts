@@ -56,8 +56,9 @@ describe(`agent sockets follow the database on ${TEST_PROVIDER}`, () => {
     await rawSql(db, server.dataDir, 'UPDATE "Job" SET "dispatchedAt" = NULL, "createdAt" = $1 WHERE id = $2', [LONG_AGO, unsent]);
     await agent.next('command.run', 4);
     expect(agent.of('command.run').map((f) => f.payload.jobId).slice(2).sort()).toEqual([parked, unsent].sort());
+    // the send comes first and its record right after: wait for the records, not for the frames
     await waitFor(async () => (await rawSql(db, server.dataDir, 'SELECT id FROM "PendingRun" WHERE "hostId" = $1', [hostId])).length === 0, { what: 'the parked run taken off' });
-    const jobs = await rawSql<{ id: string; dispatchedAt: unknown }>(db, server.dataDir, 'SELECT id, "dispatchedAt" FROM "Job" WHERE "hostId" = $1', [hostId]);
-    expect(jobs.every((j) => j.dispatchedAt !== null)).toBe(true);
+    const undispatched = async () => rawSql<{ id: string }>(db, server.dataDir, 'SELECT id FROM "Job" WHERE "hostId" = $1 AND "dispatchedAt" IS NULL', [hostId]);
+    await waitFor(async () => (await undispatched()).length === 0, { what: 'both jobs recorded as sent' });
   });
 });
