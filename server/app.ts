@@ -27,7 +27,7 @@ import { createChannels } from './channels/channels.ts';
 import { enqueueAlertNotifications } from './channels/outbox.ts';
 import { createGraphQLServer } from './graphql/yoga.ts';
 import { createHttpServer } from './http/server.ts';
-import { createMetrics } from './http/metrics.ts';
+import { createMetrics, incEach } from './http/metrics.ts';
 import { createEventLog } from './triggers/events.ts';
 import { createLogScanner } from './logscan/live-scanner.ts';
 import { createLogScanRules } from './logscan/rules.ts';
@@ -105,6 +105,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const events = createEventLog({ sql: database.sql, pubsub, log, onDeliveriesQueued: () => notifier.dispatcher.wake() });
   const logscan = createLogScanner({ db, events, pubsub, log, metrics, rate: config.logscanRate, burst: config.logscanBurst });
   // Every alert transition: audit, notifications (outbox), event log - in its transaction, in bulk.
+  const alertTransitions = metrics.counter('vigil_alert_transitions_total', 'alerts raised, acknowledged and resolved on this instance', ['event', 'kind']);
+  const deliveryAttempts = metrics.counter('vigil_delivery_attempts_total', 'notification and trigger webhook attempts recorded on this instance, by outcome (ok, retry, dead: given up)', ['target', 'outcome']);
   const onTransition: TransitionHook = async (tx, transitions, now) => {
     // written already leased to this process's dispatcher, which sends them from memory after the commit
     const lease = notifier.dispatcher.lease(now);
@@ -115,6 +117,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       events.recordMany(tx, transitions.map(({ alert, event, actor }) => alertEventInput(alert, event, actor)), now),
     ]);
     return () => {
+      incEach(alertTransitions, transitions.map(({ alert, event }) => ({ event: event.slice('alert.'.length), kind: alert.kind })));
       events.publish(logged);
       if (lease) notifier.dispatcher.handoff(queued);
       else if (queued.length) notifier.dispatcher.wake();
@@ -136,6 +139,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     timeoutMs: config.deliveryTimeoutSeconds * 1000,
     retryBaseMs: config.deliveryRetryBaseMs,
     busy: () => engine.pending > 0,
+    onRecorded: (target, outcome, count) => deliveryAttempts.inc({ target, outcome }, count),
     // event triggers deliver through the same outbox, guard and retries
     triggerSender: (row) => services.triggers.senderFor(row, { baseUrl: config.baseUrl, timeoutMs: config.deliveryTimeoutSeconds * 1000, http }),
   });
@@ -171,8 +175,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   agents = cluster ?? endpoint.link;
   metrics.gauge('vigil_agents_connected', 'agent sockets connected to this instance', () => endpoint.connected);
   metrics.gauge('vigil_engine_pending_reports', 'job reports waiting for their commit', () => engine.pending);
-  metrics.gauge('vigil_engine_reports_committed', 'job reports committed since start', () => engine.committed);
-  metrics.gauge('vigil_outbox_depth', 'notifications and trigger webhooks waiting to be delivered', () => db.outboxItem.count({ where: { status: 'pending' } }), 2000);
+  metrics.counterOf('vigil_engine_reports_committed_total', 'job reports committed since start', () => engine.committed);
+  metrics.gauge('vigil_outbox_depth', 'notifications and trigger webhooks waiting to be delivered (all instances)', () => db.outboxItem.count({ where: { status: 'pending' } }), 2000);
+  metrics.gauge('vigil_outbox_dead', 'notifications and trigger webhooks given up (all instances)', () => db.outboxItem.count({ where: { status: 'dead' } }), 2000);
   let leader: Leader = alwaysLeader;
   const timerRuns = metrics.counter('vigil_timer_runs_total', 'timer runs on this instance (only the leader runs them)', ['timer']);
   metrics.gauge('vigil_leader', '1 when this instance runs the timers', () => (leader.isLeader() ? 1 : 0));

@@ -48,7 +48,12 @@ export interface DispatcherDeps {
   handoffLimit?: number;
   /** true while alert processing is backed up: attempts are then recorded in larger, fewer transactions */
   busy?(): boolean;
+  /** told of every recorded attempt once its transaction committed (metrics) */
+  onRecorded?(target: 'channel' | 'trigger', outcome: AttemptOutcome, count: number): void;
 }
+
+/** What became of an attempt: delivered, to be retried, or given up (permanent error or 24 h spent). */
+export type AttemptOutcome = 'ok' | 'retry' | 'dead';
 
 type TargetKey = string;
 const keyOf = (r: { channelId: string | null; triggerId: string | null }): TargetKey => (r.channelId ? `c:${r.channelId}` : `t:${r.triggerId}`);
@@ -132,6 +137,7 @@ export function createDispatcher(deps: DispatcherDeps) {
     const done: string[] = [];
     // failed attempts: [id, attempts, firstAttemptAt, nextAttemptAt (null: unchanged), status, lastError]
     const later: unknown[][] = [];
+    const tally: Record<AttemptOutcome, number> = { ok: 0, retry: 0, dead: 0 };
     const deliveries = rows.map((row, i) => {
       const o = outcomes[i]!;
       const attempt = row.attempts + 1;
@@ -142,6 +148,7 @@ export function createDispatcher(deps: DispatcherDeps) {
         const retry = o.retry && withinBudget(first, nextAt);
         later.push([row.id, attempt, first, retry ? nextAt : null, retry ? 'pending' : 'dead', o.error ?? null]);
       }
+      tally[o.ok ? 'ok' : later.at(-1)![4] === 'pending' ? 'retry' : 'dead']++;
       return {
         id: newId(),
         outboxId: row.id,
@@ -187,6 +194,12 @@ export function createDispatcher(deps: DispatcherDeps) {
       if (unlinked === deliveries) throw err;
       await record(unlinked);
     }
+    const target = rows[0]!.channelId ? 'channel' : 'trigger';
+    if (tally.dead) {
+      const firstDead = later.find((l) => l[4] === 'dead')!;
+      log.warn('notifications given up: a permanent error, or retried for 24 h', { target: keyOf(rows[0]!), given_up: tally.dead, error: firstDead[5], attempts: firstDead[1] });
+    }
+    for (const outcome of ['ok', 'retry', 'dead'] as const) if (tally[outcome]) deps.onRecorded?.(target, outcome, tally[outcome]);
   }
 
   /** withoutDeletedAlerts drops the links to alerts that no longer exist; the same list when all do. */

@@ -8,7 +8,7 @@ import type { Delivery, NotificationChannel, OutboxItem } from '../../prisma/gen
 import { channelKind } from './index.ts';
 import type { ChannelsService } from './channels.ts';
 import type { NotificationPayload, SendContext } from './define.ts';
-import { createDispatcher, type Dispatcher, type TargetSender } from './dispatcher.ts';
+import { createDispatcher, type Dispatcher, type DispatcherDeps, type TargetSender } from './dispatcher.ts';
 import { recordTargetState } from './target-state.ts';
 import type { HttpClient } from './http-client.ts';
 
@@ -30,6 +30,8 @@ export interface NotifierDeps {
   retryBaseMs?: number;
   /** alert processing is backed up (see the dispatcher's busy) */
   busy?(): boolean;
+  /** every recorded attempt, by outcome (see the dispatcher's onRecorded) */
+  onRecorded?: DispatcherDeps['onRecorded'];
   /** how trigger rows are sent (event triggers plug in here) */
   triggerSender?(row: OutboxItem): Promise<TargetSender | null>;
 }
@@ -83,6 +85,7 @@ export function createNotifier(deps: NotifierDeps) {
     timeoutMs,
     retryBaseMs: deps.retryBaseMs,
     busy: deps.busy,
+    onRecorded: deps.onRecorded,
     async senderFor(row) {
       if (row.triggerId) return deps.triggerSender?.(row) ?? null;
       const channel = row.channelId ? await db.notificationChannel.findUnique({ where: { id: row.channelId } }) : null;

@@ -9,6 +9,8 @@ export interface Metrics {
   /** gauge: `cacheMs` keeps an expensive reading (a COUNT) for that long between scrapes */
   gauge(name: string, help: string, collect: () => number | Promise<number>, cacheMs?: number): void;
   counter(name: string, help: string, labelNames?: string[]): client.Counter<string>;
+  /** counterOf exposes a count kept elsewhere (it only grows) as a counter */
+  counterOf(name: string, help: string, read: () => number): void;
 }
 
 /** createMetrics builds a registry (one per app, so tests can run several). */
@@ -40,5 +42,30 @@ export function createMetrics(labels: Record<string, string> = {}): Metrics {
     counter(name, help, labelNames = []) {
       return new client.Counter({ name, help, labelNames, registers: [registry] });
     },
+    counterOf(name, help, read) {
+      let seen = 0;
+      new client.Counter({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          const now = read();
+          if (now > seen) this.inc(now - seen);
+          seen = Math.max(seen, now);
+        },
+      });
+    },
   };
+}
+
+/** incEach counts one per label set, with one increment per distinct set (a batch of thousands is a few calls). */
+export function incEach(counter: client.Counter<string>, labelSets: Array<Record<string, string>>): void {
+  const counts = new Map<string, { labels: Record<string, string>; n: number }>();
+  for (const labels of labelSets) {
+    const key = JSON.stringify(labels);
+    const seen = counts.get(key);
+    if (seen) seen.n++;
+    else counts.set(key, { labels, n: 1 });
+  }
+  for (const { labels, n } of counts.values()) counter.inc(labels, n);
 }

@@ -162,7 +162,7 @@ async function main() {
   let committedBefore = 0;
   const committed = async () => {
     let sum = -committedBefore;
-    for (const s of servers) sum += Number(/^vigil_engine_reports_committed(?:\{[^}]*\})? (\d+)/m.exec(await (await fetch(`${s.url}/metrics?name[]=vigil_engine_reports_committed`)).text())?.[1] ?? 0);
+    for (const s of servers) sum += Number(/^vigil_engine_reports_committed_total(?:\{[^}]*\})? (\d+)/m.exec(await (await fetch(`${s.url}/metrics?name[]=vigil_engine_reports_committed_total`)).text())?.[1] ?? 0);
     return sum;
   };
 

@@ -280,11 +280,12 @@ describe(`foundation on ${TEST_PROVIDER}`, () => {
 
   it('serves /metrics whole, or narrowed to the families named', async () => {
     const all = await (await fetch(`${server.url}/metrics`)).text();
-    expect(all).toMatch(/^vigil_engine_reports_committed(\{[^}]*\})? \d+$/m);
+    expect(all).toMatch(/^# TYPE vigil_engine_reports_committed_total counter$/m);
+    expect(all).toMatch(/^vigil_engine_reports_committed_total(\{[^}]*\})? \d+$/m);
     expect(all).toContain('vigil_process_cpu_seconds_total');
-    const some = await (await fetch(`${server.url}/metrics?name[]=vigil_engine_reports_committed&name[]=vigil_agents_connected&name[]=no_such_metric`)).text();
+    const some = await (await fetch(`${server.url}/metrics?name[]=vigil_engine_reports_committed_total&name[]=vigil_agents_connected&name[]=no_such_metric`)).text();
     const families = [...some.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]);
-    expect(families).toEqual(['vigil_engine_reports_committed', 'vigil_agents_connected']);
+    expect(families).toEqual(['vigil_engine_reports_committed_total', 'vigil_agents_connected']);
     expect(some).not.toContain('vigil_process_cpu_seconds_total');
     expect((await (await fetch(`${server.url}/metrics?name=vigil_agents_connected`)).text()).match(/^# TYPE (\S+)/gm)).toEqual(['# TYPE vigil_agents_connected']);
   });

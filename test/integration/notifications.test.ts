@@ -65,6 +65,14 @@ async function fleetHost(name: string) {
   };
 }
 
+/** metric reads one series of /metrics (0 when it has not been counted yet) */
+async function metric(name: string, labels: Record<string, string>): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics?name[]=${name}`)).text();
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  const line = text.split('\n').find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && wanted.every((w) => l.includes(w)));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+}
+
 const alertsOf = (hostId: string) =>
   q(`{ alerts(filter:{ hostId:"${hostId}" }) { edges { node { id kind severity status message dedupKey occurrences createdAt host { name } deliveries { event ok } } } } }`).then((d) => d.alerts.edges.map((e: any) => e.node));
 
@@ -146,6 +154,13 @@ describe(`notifications on ${TEST_PROVIDER}`, () => {
   });
 
   it('retries a 500 until it succeeds (one arrival, four attempts) and never retries a 400', async () => {
+    const counted = () =>
+      Promise.all([
+        metric('vigil_delivery_attempts_total', { target: 'channel', outcome: 'retry' }),
+        metric('vigil_delivery_attempts_total', { target: 'channel', outcome: 'dead' }),
+        metric('vigil_alert_transitions_total', { event: 'raised', kind: 'check_failed' }),
+      ]);
+    const [retriesBefore, deadBefore, raisedBefore] = await counted();
     sink.requests.length = 0;
     sink.script.push({ status: 500 }, { status: 503 }, { status: 500 });
     const hook = await channel({ name: 'flaky-hook', webhook: { url: `${sink.url}/flaky` } });
@@ -160,6 +175,9 @@ describe(`notifications on ${TEST_PROVIDER}`, () => {
     expect(sink.requests).toHaveLength(4);
     const healthy = (await q(`{ channel(id:"${hook}") { lastFiredAt failureCount lastError } }`)).channel;
     expect(healthy).toMatchObject({ failureCount: 0, lastError: null, lastFiredAt: expect.any(String) });
+    const since = async () => (await counted()).map((n, i) => n - [retriesBefore, deadBefore, raisedBefore][i]!).join(' ');
+    // counted once the attempt's transaction committed (a reader on another connection may see the rows a moment before)
+    await waitFor(async () => (await since()) === '3 0 1', { what: 'three retries and one raise counted' });
 
     sink.requests.length = 0;
     sink.script.push({ status: 400 });
@@ -169,6 +187,10 @@ describe(`notifications on ${TEST_PROVIDER}`, () => {
     expect(d).toMatchObject({ ok: false, statusCode: 400, error: 'HTTP 400' });
     // the attempt and the channel's state are written together: one failure since the last success
     expect((await q(`{ channel(id:"${hook}") { lastFiredAt failureCount lastError } }`)).channel).toEqual({ lastFiredAt: healthy.lastFiredAt, failureCount: 1, lastError: 'HTTP 400' });
+    // an operator sees it given up: counted, and in the log with the receiver's answer
+    await waitFor(async () => (await since()) === '3 1 1', { what: 'the 400 counted as given up' });
+    expect(server.logs.some((l) => l.includes('notifications given up') && l.includes('HTTP 400'))).toBe(true);
+    await waitFor(async () => (await metric('vigil_outbox_dead', {})) >= 1, { what: 'the given-up row in vigil_outbox_dead' });
     // the next notification goes out (so the 400 one had its chance to be retried, and was not)
     await h.finish('PRUNE', 'succeeded');
     await waitFor(() => sink.requests.some((r) => r.json().event === 'alert.resolved'));
