@@ -116,3 +116,49 @@ describe('stale_schedule', () => {
     for (const id of ids) expect(await open(id, 'stale_schedule')).toHaveLength(0);
   });
 });
+
+/** the tick scenario, on the given app: healthy laptops cost no transaction, one behind is raised, touched, resolved */
+async function tickOpensTransactionsOnlyWhereNeeded(svc: TestApp['app']['services'], now: Date) {
+  const openOf = (hostId: string) => svc.db.alert.findMany({ where: { hostId, kind: 'stale_schedule', status: { not: 'resolved' } } });
+  const laptopAt = async (name: string, lastBackupAt: Date) => {
+    const id = (await svc.hosts.enroll(SYSTEM, { name, alwaysOn: false, tags: [] })).host.id;
+    await svc.schedules.create(SYSTEM, id, { kind: 'backup', cron: '0 2 * * *', timezone: 'UTC', paths: ['/home'], excludes: [], tags: [], retention: null, enabled: true });
+    await svc.db.host.update({ where: { id }, data: { lastBackupAt } });
+    return id;
+  };
+  await svc.engine.tick(now); // what earlier tests left to resolve is resolved now
+  const before = await svc.engine.tick(now);
+  const healthy: string[] = [];
+  for (let i = 0; i < 30; i++) healthy.push(await laptopAt(`laptop-fine-${i}`, new Date(now.getTime() - DAY)));
+  const stale = await laptopAt('laptop-behind', new Date(now.getTime() - 8 * DAY));
+  const expected = (extra: number) => ({ hosts: before.hosts + 31, evaluated: before.evaluated + extra });
+
+  expect(await svc.engine.tick(now)).toEqual(expected(1));
+  expect(await openOf(stale)).toHaveLength(1);
+  // touched on the next tick: an open alert whose finding still holds is work every tick
+  expect(await svc.engine.tick(now)).toEqual(expected(1));
+  expect((await openOf(stale))[0]!.occurrences).toBe(2);
+  // a backup clears it: the next tick has one alert to resolve, the one after nothing
+  await svc.db.host.update({ where: { id: stale }, data: { lastBackupAt: now } });
+  expect(await svc.engine.tick(now)).toEqual(expected(1));
+  expect(await openOf(stale)).toHaveLength(0);
+  expect(await svc.engine.tick(now)).toEqual(expected(0));
+  for (const id of healthy) expect(await openOf(id)).toHaveLength(0);
+}
+
+describe('the tick', () => {
+  it('opens a transaction only for hosts where a rule raises, touches or resolves something', async () => {
+    await tickOpensTransactionsOnlyWhereNeeded(s(), clock.now());
+  });
+
+  describe('on PostgreSQL', () => {
+    let pgApp: TestApp;
+    beforeAll(async () => {
+      pgApp = await startTestApp('postgresql', {}, clock);
+    });
+    afterAll(() => pgApp?.close());
+    it('reads the hosts and their open alerts in the same one query', async () => {
+      await tickOpensTransactionsOnlyWhereNeeded(pgApp.app.services, clock.now());
+    });
+  });
+});
