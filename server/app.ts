@@ -221,6 +221,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     metrics,
     webDir: path.join(ROOT, 'build'),
     upgrades: { '/graphql': graphql.handleUpgrade, '/agent': endpoint.handleUpgrade },
+    agentPlain: (req, res) => endpoint.answerPlain(req, res),
     ready: async () => {
       // /readyz answers anyone: a failure says what is unreachable, the details go to the log
       const check = async (what: string, fn: () => Promise<unknown>) =>

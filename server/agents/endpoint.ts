@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Db } from '../db.ts';
@@ -165,6 +165,19 @@ export function createAgentEndpoint(opts: EndpointOptions) {
     link: registry,
     get connected() {
       return registry.size;
+    },
+
+    /**
+     * answerPlain: /agent without a WebSocket upgrade. The token is checked first, as for an
+     * upgrade (no or unknown token -> 401); a valid one is told to upgrade (426).
+     */
+    async answerPlain(req: IncomingMessage, res: ServerResponse) {
+      const auth = await authenticate(req, db);
+      const [status, headers, error] = auth
+        ? [426, { upgrade: 'websocket', connection: 'Upgrade' }, 'upgrade to a WebSocket to speak the agent protocol']
+        : [401, { 'www-authenticate': 'Bearer' }, 'an agent token is required: Authorization: Bearer <agent token> (enrollHost issues one)'];
+      res.writeHead(status, { ...headers, 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ error }));
     },
 
     /** handleUpgrade authenticates before any socket exists: no or unknown token -> HTTP 401. */

@@ -56,6 +56,17 @@ function depthWithin(value: unknown, max: number): boolean {
 }
 const id = z.string().min(1, 'must not be empty').max(64);
 const text = (max: number) => z.string().max(max);
+/**
+ * clipped: reported text (an error, a log line) kept to about `max` characters rather than
+ * refused - refusing would lose the report it is part of (a job would stay running). The
+ * middle goes: restic's reason for failing is usually at the end, what ran at the start.
+ */
+const clipped = (max: number) =>
+  z.string().transform((v) => {
+    if (v.length <= max) return v;
+    const keep = Math.floor(max / 2);
+    return `${v.slice(0, keep)}\n[... ${v.length - 2 * keep} characters cut ...]\n${v.slice(-keep)}`;
+  });
 /** optional: an optional field may also be sent as null (many serializers write absent fields so); both mean absent. */
 const optional = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined).optional();
 /** label: descriptive text kept to `max` characters (whole characters) without control characters, rather than refused (an agent's version, its OS name). */
@@ -94,7 +105,7 @@ export const JobProgressPayload = z.object({
   percent: optional(z.number().transform((v) => Math.min(100, Math.max(0, v)))),
   bytesDone: optional(z.number().min(0)),
   filesDone: optional(z.number().min(0)),
-  message: optional(text(1000)),
+  message: optional(clipped(1000)),
 });
 
 export const BackupSummary = z.object({
@@ -104,7 +115,7 @@ export const BackupSummary = z.object({
   bytesAdded: optional(z.number()),
   totalBytes: optional(z.number()),
   durationMs: optional(z.number()),
-  message: optional(text(4000)),
+  message: optional(clipped(4000)),
 })
   .passthrough()
   .superRefine((s, ctx) => {
@@ -118,7 +129,7 @@ export const JobFinishedPayload = z.object({
   status: z.enum(['succeeded', 'failed', 'cancelled']),
   finishedAt: isoTime,
   exitCode: optional(z.number().int().min(-2147483648).max(2147483647)),
-  error: optional(text(16_000)),
+  error: optional(clipped(16_000)),
   summary: optional(BackupSummary),
 });
 
@@ -126,12 +137,13 @@ export const LogLinesPayload = z.object({
   stream: z.enum(['stdout', 'stderr']),
   jobId: optional(id),
   lines: z
-    .array(z.object({ ts: text(64), text: text(16_384) }))
+    .array(z.object({ ts: text(64), text: clipped(16_384) }))
     .max(MAX_LOG_LINES, `at most ${MAX_LOG_LINES} lines per frame`),
 });
 
+/** a frame without a payload (a bare heartbeat) has an empty one: its fields are then named as missing, if it needs any */
 const envelope = <T extends string, P extends z.ZodType>(type: T, payload: P) =>
-  z.object({ v: z.literal(PROTOCOL_VERSION, { message: `must be ${PROTOCOL_VERSION}` }), type: z.literal(type), id: optional(z.string().max(64)), payload });
+  z.object({ v: z.literal(PROTOCOL_VERSION, { message: `must be ${PROTOCOL_VERSION}` }), type: z.literal(type), id: optional(z.string().max(64)), payload: z.preprocess((p) => p ?? {}, payload) });
 
 export const InboundFrame = z.discriminatedUnion('type', [
   envelope('hello', HelloPayload),

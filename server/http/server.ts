@@ -20,6 +20,8 @@ export interface HttpDeps {
   metrics: Metrics;
   ready: () => Promise<Record<string, unknown> & { ok: boolean }>;
   upgrades: Record<string, UpgradeHandler>;
+  /** /agent asked without an upgrade */
+  agentPlain(req: IncomingMessage, res: ServerResponse): Promise<void>;
   webDir: string;
 }
 
@@ -76,7 +78,7 @@ export function createHttpServer(deps: HttpDeps): http.Server {
         // ?name[]=a&name[]=b (or ?name=a) narrows the scrape to those metric families
         return void res.end(await deps.metrics.render([...url.searchParams.getAll('name[]'), ...url.searchParams.getAll('name')]));
       }
-      if (url.pathname === '/agent') return sendJson(res, 426, { error: 'upgrade to a WebSocket to speak the agent protocol' });
+      if (url.pathname === '/agent') return void (await deps.agentPlain(req, res));
       return web(req, res);
     } catch (err) {
       deps.services.log.error('http handler failed', { path: url.pathname, error: err });

@@ -125,6 +125,50 @@ describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
     expect((await jobsOf(hostId)).totalCount).toBe(1);
   });
 
+  it('keeps an over-long error, log line or progress message shortened (head and tail) instead of losing the report', async () => {
+    const { hostId, agentToken } = await enroll('long-text-host');
+    const a = await online(agentToken);
+    const jobId = (await gqlOk(server.url, `mutation { runJob(hostId:"${hostId}", kind:CHECK) { id } }`, {}, { token })).runJob.id as string;
+    await a.next('command.run');
+    a.send('job.started', { jobId, startedAt: new Date().toISOString() });
+    a.send('job.progress', { jobId, percent: 5, message: 'p'.repeat(5000) });
+    a.send('log.lines', { stream: 'stderr', jobId, lines: [{ ts: new Date().toISOString(), text: `start ${'x'.repeat(40_000)} end` }] });
+    const error = `${'noise\n'.repeat(10_000)}Fatal: repository is locked`;
+    a.send('job.finished', { jobId, status: 'failed', finishedAt: new Date().toISOString(), exitCode: 1, error }, 'long');
+    const job = await waitFor(async () => {
+      const j = (await gqlOk(server.url, `{ job(id:"${jobId}") { status error progress logLines { text } } }`, {}, { token })).job;
+      return j.status === 'FAILED' && j.logLines.length ? j : null;
+    });
+    expect(a.of('error')).toEqual([]);
+    expect(job.error.length).toBeLessThan(16_100);
+    expect(job.error).toMatch(/^noise\n[\s\S]*characters cut[\s\S]*Fatal: repository is locked$/);
+    // the line was taken (the job's stored output keeps the first 4,000 characters of a line)
+    expect(job.logLines[0].text).toMatch(/^start x{3994}$/);
+    const [alert] = (await gqlOk(server.url, `{ alerts(filter:{ hostId:"${hostId}" }) { edges { node { kind message } } } }`, {}, { token })).alerts.edges;
+    expect(alert.node).toEqual({ kind: 'check_failed', message: expect.stringMatching(/Fatal: repository is locked$/) });
+  });
+
+  it('takes a frame without a payload as an empty one: a bare heartbeat counts, a bare job report names what it lacks', async () => {
+    const { agentToken } = await enroll('bare-host');
+    const a = await online(agentToken);
+    a.raw(JSON.stringify({ v: 1, type: 'heartbeat', id: 'hb' }));
+    a.raw(JSON.stringify({ v: 1, type: 'job.started', id: 'js' }));
+    const refused = await a.next('error');
+    expect(refused.payload).toMatchObject({ ref: 'js', code: 'invalid_message', message: expect.stringMatching(/^payload\.jobId: /) });
+    expect(a.of('error')).toHaveLength(1);
+  });
+
+  it('answers /agent without an upgrade as it answers an upgrade: 401 without a valid token, else 426', async () => {
+    const { agentToken } = await enroll('plain-get-host');
+    const none = await fetch(`${server.url}/agent`);
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer');
+    expect((await fetch(`${server.url}/agent`, { headers: { authorization: 'Bearer vga_nope' } })).status).toBe(401);
+    const valid = await fetch(`${server.url}/agent`, { headers: { authorization: `Bearer ${agentToken}` } });
+    expect(valid.status).toBe(426);
+    expect(valid.headers.get('upgrade')).toBe('websocket');
+  });
+
   it('keeps the newest successful backup time when an older backup reports late', async () => {
     const { hostId, agentToken } = await enroll('late-report');
     const a = await online(agentToken);
