@@ -134,7 +134,7 @@ export function createJobs(deps: JobsDeps) {
     createAndDispatch,
     dispatch,
 
-    /** runJob is the operator's "run now"; a backup without a schedule runs the paths of the host's enabled backup schedules. */
+    /** runJob is the operator's "run now" (see below for a run without a schedule). */
     async runJob(actor: Actor, hostId: string, kind: JobKind, scheduleId?: string | null, paths?: string[]): Promise<Job> {
       const host = await db.host.findUnique({ where: { id: hostId }, include: { schedules: true } });
       if (!host) throw notFound('host', hostId);
@@ -144,16 +144,14 @@ export function createJobs(deps: JobsDeps) {
         if (!schedule) throw notFound('schedule', scheduleId);
         if (schedule.kind !== kind) throw badInput([{ path: 'scheduleId', message: `schedule ${scheduleId} runs ${schedule.kind}, not ${kind}` }]);
       }
-      // restic forget without a keep policy removes nothing and reports success: refuse it here.
-      const retention = schedule?.retention ? (JSON.parse(schedule.retention) as Record<string, number>) : null;
-      if (kind === 'forget' && !Object.values(retention ?? {}).some((n) => n > 0)) {
-        throw badInput([{ path: 'scheduleId', message: 'a forget runs the keep rules of a forget schedule: give the scheduleId of one with at least one keep rule' }]);
-      }
+      // Without a schedule a run takes what the host's enabled schedules of that kind hold: a backup
+      // their paths, a forget the keep rules of its one forget schedule. With nothing to take it is
+      // still sent - the agent's restic says what is missing, and a failed backup raises backup_failed
+      // with the `manual` key, as a run-now should.
+      const enabledOfKind = host.schedules.filter((s) => s.kind === kind && s.enabled);
+      if (kind === 'forget' && !schedule && enabledOfKind.length === 1) schedule = enabledOfKind[0]!;
       let runPaths = paths;
-      if (kind === 'backup' && !schedule && !runPaths?.length) {
-        runPaths = [...new Set(host.schedules.filter((s) => s.kind === 'backup' && s.enabled).flatMap((s) => parseJsonList(s.paths)))];
-        if (!runPaths.length) throw badInput([{ path: 'scheduleId', message: 'this host has no enabled backup schedule: give scheduleId or paths' }]);
-      }
+      if (kind === 'backup' && !schedule && !runPaths?.length) runPaths = [...new Set(enabledOfKind.flatMap((s) => parseJsonList(s.paths)))];
       return createAndDispatch({ hostId, kind, actor: actor.token ? 'api-token' : 'user', actorId: actor.id, actorName: actor.name, schedule, paths: runPaths }, { actor, action: 'job.run' });
     },
 

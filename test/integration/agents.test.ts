@@ -528,14 +528,35 @@ describe(`agent endpoint on ${TEST_PROVIDER}`, () => {
     await progress.dispose();
   });
 
-  it('refuses runJob inputs that could only do nothing: a forget without keep rules, a backup without paths', async () => {
-    const { hostId } = await enroll('refuse-host');
-    const forget = await gql(server.url, `mutation { runJob(hostId:"${hostId}", kind:FORGET) { id } }`, {}, { token });
-    expect(errorCode(forget)).toBe('BAD_USER_INPUT');
-    expect(fieldPaths(forget)).toEqual(['scheduleId']);
-    const backup = await gql(server.url, `mutation { runJob(hostId:"${hostId}", kind:BACKUP) { id } }`, {}, { token });
-    expect(fieldPaths(backup)).toEqual(['scheduleId']);
-    expect((await jobsOf(hostId)).totalCount).toBe(0);
+  it('runs a backup or forget now without a schedule: what the enabled schedules hold, or nothing for restic to refuse; a failed backup is keyed manual', async () => {
+    const { hostId, agentToken } = await enroll('run-now-host');
+    const a = await online(agentToken);
+    const run = async (kind: string) => {
+      const seen = a.of('command.run').length;
+      const job = (await gqlOk(server.url, `mutation { runJob(hostId:"${hostId}", kind:${kind}) { id actor schedule { id } } }`, {}, { token })).runJob;
+      return { job, cmd: (await a.next('command.run', seen + 1)).payload };
+    };
+    // nothing scheduled yet: sent as it is (the agent's restic names what is missing)
+    const bare = await run('BACKUP');
+    expect(bare.cmd).toMatchObject({ jobId: bare.job.id, kind: 'backup', args: [] });
+    expect(bare.job.schedule).toBeNull();
+    a.send('job.finished', { jobId: bare.job.id, status: 'failed', finishedAt: new Date().toISOString(), exitCode: 1, error: 'Fatal: nothing to backup, please specify source files/dirs' });
+    const alert = await waitFor(async () => (await gqlOk(server.url, `{ alerts(filter:{ hostId:"${hostId}" }) { edges { node { kind dedupKey } } } }`, {}, { token })).alerts.edges[0]?.node);
+    expect(alert).toEqual({ kind: 'backup_failed', dedupKey: 'manual' });
+    const forget = await run('FORGET');
+    expect(forget.cmd).toMatchObject({ kind: 'forget', args: [] });
+    expect(forget.cmd.retention ?? null).toBeNull();
+    // with schedules: the paths of the enabled backup schedules, the keep rules of the one forget schedule
+    const mk = (input: string) => gqlOk(server.url, `mutation { createSchedule(input:{ hostId:"${hostId}", ${input} }) { id } }`, {}, { token }).then((d) => d.createSchedule.id as string);
+    await mk('kind:BACKUP, cron:"0 1 * * *", paths:["/etc", "/home"]');
+    await mk('kind:BACKUP, cron:"0 2 * * *", paths:["/home", "/srv"]');
+    await mk('kind:BACKUP, cron:"0 3 * * *", paths:["/off"], enabled:false');
+    const forgetSchedule = await mk('kind:FORGET, cron:"0 4 * * *", retention:{ keepDaily: 7 }');
+    const scheduled = await run('BACKUP');
+    expect([...scheduled.cmd.args].sort()).toEqual(['/etc', '/home', '/srv']);
+    const kept = await run('FORGET');
+    expect(kept.cmd.retention).toEqual({ keepDaily: 7 });
+    expect(kept.job.schedule).toEqual({ id: forgetSchedule });
   });
 
   it('sorts hosts by status as the API shows it: an offline laptop (ASLEEP) apart from an offline server, across pages', async () => {
