@@ -11,8 +11,24 @@ export interface Lease {
   leaseUntil: Date;
 }
 
+/**
+ * What a notification says and when it happened, per event (seed 002): a raise carries the
+ * finding and the time it was raised; an auto-resolve says "Auto-resolved (<kind>)", a manual
+ * one who resolved it, an acknowledgement who took it - each with its own time in `raised_at`,
+ * so a receiver that gets a retried raise after the resolve can still tell which came last.
+ */
+function eventLine(alert: Alert, event: NotificationPayload['event']): { message: string; at: Date } {
+  if (event === 'alert.resolved') {
+    const by = alert.resolvedBy && alert.resolvedBy !== 'auto' ? alert.resolvedBy : null;
+    return { message: by ? `Resolved by ${by}` : `Auto-resolved (${alert.kind})`, at: alert.resolvedAt ?? alert.lastSeenAt };
+  }
+  if (event === 'alert.acknowledged') return { message: `Acknowledged by ${alert.acknowledgedBy ?? 'someone'}`, at: alert.acknowledgedAt ?? alert.lastSeenAt };
+  return { message: alert.message, at: alert.createdAt };
+}
+
 /** alertPayload is what every channel renders for one alert event. */
 export function alertPayload(alert: Alert, hostName: string, event: NotificationPayload['event'], baseUrl: string): NotificationPayload {
+  const { message, at } = eventLine(alert, event);
   return {
     event,
     alertId: alert.id,
@@ -20,8 +36,8 @@ export function alertPayload(alert: Alert, hostName: string, event: Notification
     kind: alert.kind,
     hostId: alert.hostId,
     hostName,
-    message: alert.message,
-    raisedAt: alert.createdAt.toISOString(),
+    message,
+    raisedAt: at.toISOString(),
     link: `${baseUrl}/alerts/${alert.id}`,
   };
 }

@@ -124,6 +124,9 @@ describe(`notifications on ${TEST_PROVIDER}`, () => {
     expect(sink.requests.map((r) => r.json().event)).toEqual(['alert.raised', 'alert.resolved']);
     const [first] = await alertsOf(h.hostId);
     expect(first).toMatchObject({ status: 'RESOLVED' });
+    // seed 002: an auto-resolve says so, with the time it was resolved
+    const { resolvedAt } = (await q(`{ alert(id:"${first.id}") { resolvedAt } }`)).alert;
+    expect(sink.requests[1]!.json()).toEqual({ ...sink.requests[0]!.json(), event: 'alert.resolved', message: 'Auto-resolved (backup_failed)', raised_at: resolvedAt });
     await h.finish('BACKUP', 'failed', scheduleId);
     const after = await alertsOf(h.hostId);
     expect(after).toHaveLength(2);
@@ -131,6 +134,16 @@ describe(`notifications on ${TEST_PROVIDER}`, () => {
     expect(after[0].id).not.toBe(first.id);
     await h.finish('BACKUP', 'failed');
     expect((await alertsOf(h.hostId)).map((a: any) => a.dedupKey)).toContain('manual');
+    // by hand: who acknowledged, who resolved, and when
+    const manual = (await alertsOf(h.hostId)).find((a: any) => a.dedupKey === 'manual');
+    const acked = (await q(`mutation { acknowledgeAlert(id:"${manual.id}") { acknowledgedBy acknowledgedAt } }`)).acknowledgeAlert;
+    const resolved = (await q(`mutation { resolveAlert(id:"${manual.id}") { resolvedBy resolvedAt } }`)).resolveAlert;
+    await waitFor(() => sink.requests.filter((r) => r.json().alert_id === manual.id).length === 3, { what: 'raised, acknowledged and resolved' });
+    expect(sink.requests.filter((r) => r.json().alert_id === manual.id).map((r) => [r.json().event, r.json().message, r.json().raised_at])).toEqual([
+      ['alert.raised', manual.message, manual.createdAt],
+      ['alert.acknowledged', `Acknowledged by ${acked.acknowledgedBy}`, acked.acknowledgedAt],
+      ['alert.resolved', `Resolved by ${resolved.resolvedBy}`, resolved.resolvedAt],
+    ]);
     await disable(hook);
   });
 
