@@ -173,10 +173,10 @@ builder.mutationFields((t) => ({
   }),
   testLogScanRule: t.field({
     type: LogScanTestResult,
-    description: 'runs a pattern over a sample line; a pattern that does not compile is BAD_USER_INPUT on `pattern` with the compiler message',
+    description: 'runs a pattern over a sample line (admin, as the rules are); a pattern that does not compile is BAD_USER_INPUT on `pattern` with the compiler message',
     args: { pattern: t.arg.string({ required: true }), sampleLine: t.arg.string({ required: true }) },
     resolve: (_root, args, ctx) => {
-      requireViewer(ctx.viewer);
+      requireRole(ctx.viewer, 'admin');
       const input = parseInput(TestRuleSchema, args);
       const started = performance.now();
       const compiled = compilePattern(input.pattern);

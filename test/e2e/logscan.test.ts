@@ -194,6 +194,10 @@ describe('log scanning', () => {
     expect(await page.getByRole('switch').count()).toBe(0);
     expect(await page.getByRole('link', { name: 'New rule' }).count()).toBe(0);
     expect(await stat(page, 'emitted').textContent()).toBe('1');
+    // a rule opens read-only, without the pattern tester (testLogScanRule is for admins)
+    await page.goto(`${server.url}/settings/logscan/${LOCKED_ID}`);
+    await page.getByText('Only admins can change log-scan rules or try patterns').waitFor();
+    expect(await page.getByLabel('Sample line').count()).toBe(0);
   });
 
   it('keeps keyboard focus on a rule\'s switch while it saves', async () => {

@@ -67,10 +67,9 @@ describe(`log scanner on ${TEST_PROVIDER}`, () => {
   });
 
   it('refuses a pattern whose compiled program is too large, in the tester and at save, before matching anything', async () => {
-    const viewer = await tokenFor(server.url, 'VIEWER', admin);
     const line = 'a'.repeat(8 * 1024 - 1) + '!';
     // (.*){999}! compiles to ~4,000 instructions: over a long line the capture pass blocked the main thread for seconds
-    const r = await gql(server.url, TEST, { p: '(.*){999}!', s: line }, { token: viewer });
+    const r = await gql(server.url, TEST, { p: '(.*){999}!', s: line }, as.admin);
     expect(errorCode(r)).toBe('BAD_USER_INPUT');
     expect(fieldPaths(r)).toEqual(['pattern']);
     expect(r.errors![0]!.extensions!.fields![0]!.message).toMatch(/too expensive.*compiles to \d+ instructions, at most 1000/);
@@ -86,26 +85,26 @@ describe(`log scanner on ${TEST_PROVIDER}`, () => {
   });
 
   it('refuses a tester sample line over 8 KiB with a message on sampleLine', async () => {
-    const viewer = await tokenFor(server.url, 'VIEWER', admin);
-    const r = await gql(server.url, TEST, { p: 'a', s: 'a'.repeat(8 * 1024 + 1) }, { token: viewer });
+    const r = await gql(server.url, TEST, { p: 'a', s: 'a'.repeat(8 * 1024 + 1) }, as.admin);
     expect(errorCode(r)).toBe('BAD_USER_INPUT');
     expect(fieldPaths(r)).toEqual(['sampleLine']);
     expect(r.errors![0]!.extensions!.fields![0]!.message).toMatch(/at most 8192 bytes/);
     // bytes, not characters: 2,731 snowmen are 8,193 bytes
-    expect(fieldPaths(await gql(server.url, TEST, { p: 'a', s: '☃'.repeat(2_731) }, { token: viewer }))).toEqual(['sampleLine']);
-    expect((await gqlOk(server.url, TEST, { p: '☃$', s: '☃'.repeat(2_730) }, { token: viewer })).testLogScanRule.matched).toBe(true);
+    expect(fieldPaths(await gql(server.url, TEST, { p: 'a', s: '☃'.repeat(2_731) }, as.admin))).toEqual(['sampleLine']);
+    expect((await gqlOk(server.url, TEST, { p: '☃$', s: '☃'.repeat(2_730) }, as.admin)).testLogScanRule.matched).toBe(true);
   });
 
   it('shows captures in the tester: named groups by name, others $1, $2', async () => {
-    const viewer = await tokenFor(server.url, 'VIEWER', admin);
-    const d = await gqlOk(server.url, TEST, { p: 'locked by PID (?P<pid>\\d+) on (\\S+)', s: 'repository is already locked by PID 4242 on db-01 by root' }, { token: viewer });
+    const d = await gqlOk(server.url, TEST, { p: 'locked by PID (?P<pid>\\d+) on (\\S+)', s: 'repository is already locked by PID 4242 on db-01 by root' }, as.admin);
     expect(d.testLogScanRule).toEqual({ matched: true, captures: [{ name: 'pid', value: '4242' }, { name: '$2', value: 'db-01' }] });
   });
 
-  it('keeps rule CRUD to admins', async () => {
+  it('keeps rule CRUD and the tester to admins (seed 003: admin-gated CRUD + test)', async () => {
     const operator = await tokenFor(server.url, 'OPERATOR', admin);
+    const viewer = await tokenFor(server.url, 'VIEWER', admin);
     const r = await gql(server.url, CREATE, { i: { name: 'op', pattern: 'x', severity: 'INFO' } }, { token: operator });
     expect(errorCode(r)).toBe('FORBIDDEN');
+    for (const token of [operator, viewer]) expect(errorCode(await gql(server.url, TEST, { p: 'a', s: 'a' }, { token }))).toBe('FORBIDDEN');
   });
 
   it('global + host override + host-only rule give the right effective set; deleting the global removes its overrides', async () => {
