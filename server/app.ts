@@ -86,6 +86,14 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     agents: () => agents,
     // switching to intermittent resolves agent_offline through the normal path (audit + notifications)
     onBecameIntermittent: (host, actor) => engine.onHostChanged(host.id, actor),
+    // a deleted host's open alerts are resolved - notified, audited - and go with it (no alertChanged: subscribers hear hostRemoved)
+    beforeRemove: async (tx, after, host, actor, now) => {
+      const open = await tx.alert.findMany({ where: { hostId: host.id, status: { in: ['open', 'acknowledged'] } }, orderBy: { createdAt: 'asc' } });
+      if (!open.length) return;
+      const resolvedBy = `${actor.name} (host deleted)`;
+      const task = await onTransition(tx, open.map((alert) => ({ alert: { ...alert, status: 'resolved', openKey: null, resolvedAt: now, resolvedBy }, event: 'alert.resolved' as const, actor })), now);
+      if (task) after.push(task);
+    },
   });
   const schedules = createSchedules({
     db,

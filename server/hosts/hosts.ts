@@ -1,4 +1,5 @@
-import type { Db } from '../db.ts';
+import type { Db, Tx } from '../db.ts';
+import { inTransaction, type AfterCommit } from '../after-commit.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { VigilPubSub } from '../pubsub.ts';
@@ -18,6 +19,8 @@ export interface HostsDeps {
   agents: () => AgentLink;
   /** called after a host switches to intermittent (the engine resolves its agent_offline). */
   onBecameIntermittent?: (host: Host, actor: Actor) => Promise<void>;
+  /** called in the transaction that deletes a host, before the delete (its open alerts are resolved: receivers close their incidents) */
+  beforeRemove?: (tx: Tx, after: AfterCommit, host: Host, actor: Actor, now: Date) => Promise<void>;
 }
 
 export interface EnrollInput {
@@ -112,9 +115,11 @@ export function createHosts(deps: HostsDeps) {
     /** remove deletes a host with its schedules, jobs and alerts. */
     async remove(actor: Actor, id: string): Promise<boolean> {
       const host = await load(id);
-      await db.$transaction(async (tx) => {
+      const now = clock.now();
+      await inTransaction(db, async (tx, after) => {
+        await deps.beforeRemove?.(tx, after, host, actor, now);
         await tx.host.delete({ where: { id } });
-        await recordAudit(tx, actor, { action: 'host.delete', targetKind: 'host', targetId: id, detail: { name: host.name } }, clock.now());
+        await recordAudit(tx, actor, { action: 'host.delete', targetKind: 'host', targetId: id, detail: { name: host.name } }, now);
       });
       pubsub.publish('hostRemoved', id);
       await deps.agents().disconnect(id, 4002, 'host deleted');

@@ -344,11 +344,16 @@ describe(`notifications on ${TEST_PROVIDER}`, () => {
       await q('mutation($id:ID!){ deleteHost(id:$id) }', { id: h.hostId });
       slow.unblock();
       const logged = () => q('query($c:ID!){ deliveries(channelId:$c, first: 50) { edges { node { ok event alert { id } } } } }', { c: hook }).then((d) => d.deliveries.edges.map((e: any) => e.node));
-      await waitFor(async () => (await logged()).length > 0, { what: 'the attempt recorded' });
+      // the raise held at the receiver, and the resolve the delete sent (receivers close their incident)
+      await waitFor(async () => (await logged()).length === 2, { what: 'both attempts recorded' });
       // the Delivery and the settled outbox row are one transaction: recorded means not owed any more
-      expect(await logged()).toEqual([{ ok: true, event: 'alert.raised', alert: null }]);
-      expect(slow.requests).toHaveLength(1);
-      expect(slow.requests[0]!.json()).toMatchObject({ kind: 'check_failed', host_name: 'deleted-mid-flight' });
+      expect((await logged()).map((d: any) => d.event).sort()).toEqual(['alert.raised', 'alert.resolved']);
+      expect(await logged()).toEqual([expect.objectContaining({ ok: true, alert: null }), expect.objectContaining({ ok: true, alert: null })]);
+      expect(slow.requests).toHaveLength(2);
+      expect(slow.requests.map((r) => r.json())).toEqual([
+        expect.objectContaining({ event: 'alert.raised', kind: 'check_failed', host_name: 'deleted-mid-flight' }),
+        expect.objectContaining({ event: 'alert.resolved', kind: 'check_failed', host_name: 'deleted-mid-flight', message: expect.stringMatching(/^Resolved by .+ \(host deleted\)$/) }),
+      ]);
       expect((await q(`{ channel(id:"${hook}") { lastFiredAt failing } }`)).channel).toMatchObject({ lastFiredAt: expect.any(String), failing: false });
       await disable(hook);
     } finally {
