@@ -4,7 +4,7 @@ import { JobKindEnum, howMany, lower, noNulls, upper } from './common.ts';
 import { parseInput } from '../validation.ts';
 import { actorOf, requireRole } from '../users/roles.ts';
 import { parseJsonList } from '../hosts/status.ts';
-import { cronError, isValidTimezone, nextRuns } from '../schedules/cron.ts';
+import { canonicalTimezone, cronError, isValidTimezone, nextRuns } from '../schedules/cron.ts';
 import { JOB_KINDS, type JobKind, type Retention, type ScheduleFields } from '../schedules/schedules.ts';
 
 /** Schedules: cron (5 fields, or 6 with seconds) in an IANA timezone, run by the host's agent. */
@@ -101,7 +101,7 @@ const cronField = z
     const err = cronError(v);
     if (err) ctx.addIssue({ code: 'custom', message: `invalid cron: ${err}` });
   });
-const timezoneField = z.string().trim().refine(isValidTimezone, 'must be an IANA timezone such as UTC or Europe/London');
+const timezoneField = z.string().trim().refine(isValidTimezone, 'must be an IANA timezone such as UTC or Europe/London').transform(canonicalTimezone);
 const pathList = z.array(z.string().trim().min(1, 'must not be empty').max(4096).refine((p) => !p.includes('\0'), 'must not contain NUL')).max(100);
 const keep = z.number().int('must be a whole number').min(0, 'must be 0 or more').max(100000).nullish();
 const retentionField = z

@@ -17,6 +17,11 @@ export function isValidTimezone(tz: string): boolean {
   }
 }
 
+/** canonicalTimezone: a valid timezone as the IANA database spells it ("utc" -> "UTC", "europe/london" -> "Europe/London"). */
+export function canonicalTimezone(tz: string): string {
+  return new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
+}
+
 const FIELD_NAMES = ['minute', 'hour', 'day of month', 'month', 'day of week'];
 
 /** parseError is cron-parser's complaint about `fields`, or null. */

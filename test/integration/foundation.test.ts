@@ -171,8 +171,10 @@ describe(`foundation on ${TEST_PROVIDER}`, () => {
     expect(s1.createSchedule.nextRuns).toHaveLength(3);
     const gap = Date.parse(s1.createSchedule.nextRuns[1]) - Date.parse(s1.createSchedule.nextRuns[0]);
     expect(gap).toBe(2000);
-    const s2 = await gqlOk(server.url, CREATE_SCHEDULE, { i: { hostId: host.id, kind: 'BACKUP', cron: '30 2 * * *', timezone: 'Europe/London', paths: ['/home'] } }, { cookie: admin });
+    // a timezone is stored as the IANA database spells it, whatever its case
+    const s2 = await gqlOk(server.url, CREATE_SCHEDULE, { i: { hostId: host.id, kind: 'BACKUP', cron: '30 2 * * *', timezone: 'europe/london', paths: ['/home'] } }, { cookie: admin });
     expect(s2.createSchedule.host.scheduleVersion).toBe(2);
+    expect(s2.createSchedule.timezone).toBe('Europe/London');
     const upd = await gqlOk(server.url, 'mutation($id:ID!){ updateSchedule(id:$id, input:{ enabled:false }){ enabled host { scheduleVersion } } }', { id: s2.createSchedule.id }, { cookie: admin });
     expect(upd.updateSchedule).toEqual({ enabled: false, host: { scheduleVersion: 3 } });
     await gqlOk(server.url, 'mutation($id:ID!){ deleteSchedule(id:$id) }', { id: s1.createSchedule.id }, { cookie: admin });
