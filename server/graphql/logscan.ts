@@ -3,7 +3,8 @@ import { BUILTIN_RULES } from '../logscan/builtins.ts';
 import { SeverityEnum, lower, noNulls, upper, LogStreamEnum } from './common.ts';
 import { HostRef } from './hosts.ts';
 import { actorOf, requireRole, requireViewer } from '../users/roles.ts';
-import { parseInput } from '../validation.ts';
+import { fieldErrors, parseInput } from '../validation.ts';
+import { badInput } from '../errors.ts';
 import { compilePattern, findCaptures, patternError, type Capture } from '../logscan/regex.ts';
 import { RuleCreateSchema, RuleUpdateSchema, TestRuleSchema } from '../logscan/validation.ts';
 import type { LogScannerStats } from '../logscan/scanner.ts';
@@ -153,9 +154,14 @@ builder.mutationFields((t) => ({
   createLogScanRule: t.prismaField({
     type: 'LogScanRule',
     args: { input: t.arg({ type: LogScanRuleInput, required: true }) },
-    resolve: (_query, _root, args, ctx) => {
+    resolve: async (_query, _root, args, ctx) => {
       const actor = admin(ctx);
-      return ctx.services.logscanRules.create(actor, parseInput(RuleCreateSchema, normalize(args.input)));
+      // every bad field at once: the input's own checks and whether its host and overridden rule exist
+      const input = normalize(args.input);
+      const parsed = RuleCreateSchema.safeParse(input);
+      const errors = [...(parsed.success ? [] : fieldErrors(parsed.error)), ...(await ctx.services.logscanRules.scopeErrors(input))];
+      if (errors.length || !parsed.success) throw badInput(errors);
+      return ctx.services.logscanRules.create(actor, parsed.data);
     },
   }),
   updateLogScanRule: t.prismaField({

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { VigilPubSub } from '../pubsub.ts';
 import { newId } from '../ids.ts';
 import { recordAudit, type Actor } from '../audit/audit.ts';
-import { alreadyExists, badInput, isUniqueViolation, notFound } from '../errors.ts';
+import { alreadyExists, badInput, isUniqueViolation, notFound, type FieldError } from '../errors.ts';
 import type { LogScanRule } from '../../prisma/generated/sqlite/client.ts';
 import { effectiveRows } from './snapshot.ts';
 import type { LogScanner } from './scanner.ts';
@@ -40,19 +40,28 @@ export function createLogScanRules(deps: LogScanRulesDeps) {
     deps.pubsub.publish('logScanRulesChanged', { at: now.toISOString() });
   }
 
-  /** checkScope verifies the host exists and an override targets a global, non-override rule. */
-  async function checkScope(input: RuleCreate) {
-    if (input.hostId && !(await db.host.findUnique({ where: { id: input.hostId }, select: { id: true } }))) {
-      throw badInput([{ path: 'hostId', message: `no host with id ${input.hostId}` }]);
+  /** scopeErrors: the host must exist, and an override must target a global rule (both named when both are wrong). */
+  async function scopeErrors(input: { hostId?: unknown; overridesRuleId?: unknown }): Promise<FieldError[]> {
+    const errors: FieldError[] = [];
+    if (typeof input.hostId === 'string' && input.hostId && !(await db.host.findUnique({ where: { id: input.hostId }, select: { id: true } }))) {
+      errors.push({ path: 'hostId', message: `no host with id ${input.hostId}` });
     }
-    if (!input.overridesRuleId) return;
-    const target = await db.logScanRule.findUnique({ where: { id: input.overridesRuleId } });
-    if (!target) throw badInput([{ path: 'overridesRuleId', message: `no log-scan rule with id ${input.overridesRuleId}` }]);
-    if (target.hostId !== null) throw badInput([{ path: 'overridesRuleId', message: 'only a global rule can be overridden; edit the host rule itself' }]);
+    if (typeof input.overridesRuleId === 'string' && input.overridesRuleId) {
+      const target = await db.logScanRule.findUnique({ where: { id: input.overridesRuleId } });
+      if (!target) errors.push({ path: 'overridesRuleId', message: `no log-scan rule with id ${input.overridesRuleId}` });
+      else if (target.hostId !== null) errors.push({ path: 'overridesRuleId', message: 'only a global rule can be overridden; edit the host rule itself' });
+    }
+    return errors;
+  }
+
+  async function checkScope(input: RuleCreate) {
+    const errors = await scopeErrors(input);
+    if (errors.length) throw badInput(errors);
   }
 
   return {
     load,
+    scopeErrors,
 
     /** list returns a host's own rules (overrides and host-only), or the global rules without hostId. */
     list(hostId?: string | null): Promise<LogScanRule[]> {

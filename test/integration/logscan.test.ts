@@ -99,6 +99,13 @@ describe(`log scanner on ${TEST_PROVIDER}`, () => {
     expect(d.testLogScanRule).toEqual({ matched: true, captures: [{ name: 'pid', value: '4242' }, { name: '$2', value: 'db-01' }] });
   });
 
+  it('names every bad field of a new rule at once, an unknown host and an unknown overridden rule among them', async () => {
+    const r = await gql(server.url, CREATE, { i: { name: '', pattern: '(', severity: 'INFO', cooldownSeconds: -1, hostId: 'no-such-host', overridesRuleId: 'no-such-rule' } }, as.admin);
+    expect(errorCode(r)).toBe('BAD_USER_INPUT');
+    expect(fieldPaths(r).sort()).toEqual(['cooldownSeconds', 'hostId', 'name', 'overridesRuleId', 'pattern']);
+    expect(fieldPaths(await gql(server.url, CREATE, { i: { name: 'ok', pattern: 'x', severity: 'INFO', hostId: 'no-such-host' } }, as.admin))).toEqual(['hostId']);
+  });
+
   it('keeps rule CRUD and the tester to admins (seed 003: admin-gated CRUD + test)', async () => {
     const operator = await tokenFor(server.url, 'OPERATOR', admin);
     const viewer = await tokenFor(server.url, 'VIEWER', admin);
