@@ -87,6 +87,11 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     // switching to intermittent resolves agent_offline through the normal path (audit + notifications)
     onBecameIntermittent: (host, actor) => engine.onHostChanged(host.id, actor),
     // a deleted host's open alerts are resolved - notified, audited - and go with it (no alertChanged: subscribers hear hostRemoved)
+    // its own log-scan rules went with it: this scanner (and its stats) reloads before the answer, the others on the broadcast
+    afterRemove: async () => {
+      await logscan.reload();
+      pubsub.publish('logScanRulesChanged', { at: clock.now().toISOString() });
+    },
     beforeRemove: async (tx, after, host, actor, now) => {
       const open = await tx.alert.findMany({ where: { hostId: host.id, status: { in: ['open', 'acknowledged'] } }, orderBy: { createdAt: 'asc' } });
       if (!open.length) return;

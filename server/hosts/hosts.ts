@@ -21,6 +21,8 @@ export interface HostsDeps {
   onBecameIntermittent?: (host: Host, actor: Actor) => Promise<void>;
   /** called in the transaction that deletes a host, before the delete (its open alerts are resolved: receivers close their incidents) */
   beforeRemove?: (tx: Tx, after: AfterCommit, host: Host, actor: Actor, now: Date) => Promise<void>;
+  /** called once a host is deleted, before the caller hears so */
+  afterRemove?: (host: Host) => Promise<void>;
 }
 
 export interface EnrollInput {
@@ -121,6 +123,7 @@ export function createHosts(deps: HostsDeps) {
         await tx.host.delete({ where: { id } });
         await recordAudit(tx, actor, { action: 'host.delete', targetKind: 'host', targetId: id, detail: { name: host.name } }, now);
       });
+      await deps.afterRemove?.(host);
       pubsub.publish('hostRemoved', id);
       await deps.agents().disconnect(id, 4002, 'host deleted');
       return true;

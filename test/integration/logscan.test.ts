@@ -129,6 +129,12 @@ describe(`log scanner on ${TEST_PROVIDER}`, () => {
     const own2 = (await gqlOk(server.url, `query($h:ID){ logScanRules(hostId:$h){ id } }`, { h: a.hostId }, as.admin)).logScanRules.map((r: any) => r.id);
     expect(own2).toEqual([own.id]);
     expect(await effective()).not.toContain(override.id);
+
+    // deleting the host takes its own rule out of the scanner at once (its stats count it no more)
+    const rulesNow = async () => (await gqlOk(server.url, STATS, {}, as.admin)).logScannerStats.rules as number;
+    const before = await rulesNow();
+    await gqlOk(server.url, 'mutation($id:ID!){ deleteHost(id:$id) }', { id: a.hostId }, as.admin);
+    expect(await rulesNow()).toBe(before - 1);
   });
 
   it('turns log lines from an agent into exactly one event per hit outside the cooldown', async () => {
