@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { defineChannel, headerValue, httpUrl, stripCrlf } from './define.ts';
 
+/** Headers the request itself needs; a custom header may not replace them. */
+const RESERVED_HEADERS = ['host', 'content-length', 'content-type', 'authorization', 'transfer-encoding'];
+
 /** webhook: POST the JSON envelope of seed 002, with an optional bearer token and custom header. */
 const config = z
   .object({
@@ -16,9 +19,11 @@ const config = z
   .refine((c) => !c.headerValue || c.headerName, { path: ['headerName'], message: 'is required when headerValue is set' })
   // a header name alone would be sent as nothing (or an empty header): the operator meant to set both
   .refine((c) => !c.headerName || c.headerValue, { path: ['headerValue'], message: 'is required when headerName is set' })
-  .refine((c) => !c.headerName || !['host', 'content-length', 'content-type', 'authorization', 'transfer-encoding'].includes(c.headerName.toLowerCase()), {
-    path: ['headerName'],
-    message: 'is reserved; use bearerToken for Authorization',
+  .superRefine((c, ctx) => {
+    const name = c.headerName?.toLowerCase();
+    if (!name || !RESERVED_HEADERS.includes(name)) return;
+    const why = name === 'authorization' ? 'use bearerToken for Authorization' : 'Vigil sets it for every request';
+    ctx.addIssue({ code: 'custom', path: ['headerName'], message: `is reserved (${why})` });
   });
 
 export const webhook = defineChannel({

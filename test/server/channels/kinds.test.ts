@@ -31,6 +31,12 @@ describe('header safety', () => {
     expect(value.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['headerName', 'is required when headerValue is set']]);
     expect(CHANNELS.webhook.config.safeParse({ url: 'https://x.example/', headerName: 'X-Api-Key', headerValue: 'k' }).success).toBe(true);
   });
+  it('keeps the headers the request needs for itself, saying why', () => {
+    const reserved = (headerName: string) => CHANNELS.webhook.config.safeParse({ url: 'https://x.example/', headerName, headerValue: 'v' }).error?.issues.map((i) => [i.path.join('.'), i.message]);
+    expect(reserved('Authorization')).toEqual([['headerName', 'is reserved (use bearerToken for Authorization)']]);
+    expect(reserved('Content-Type')).toEqual([['headerName', 'is reserved (Vigil sets it for every request)']]);
+    expect(reserved('X-Team')).toBeUndefined();
+  });
   it('refuses header values with line breaks on save', () => {
     expect(CHANNELS.webhook.config.safeParse({ url: 'https://x.example/', headerName: 'X-A', headerValue: 'a\nb' }).success).toBe(false);
   });
