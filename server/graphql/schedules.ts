@@ -4,10 +4,10 @@ import { JobKindEnum, howMany, lower, noNulls, upper } from './common.ts';
 import { parseInput } from '../validation.ts';
 import { actorOf, requireRole } from '../users/roles.ts';
 import { parseJsonList } from '../hosts/status.ts';
-import { canonicalTimezone, cronError, isValidTimezone, nextRuns } from '../schedules/cron.ts';
+import { canonicalTimezone, cronError, expandCronMacro, isValidTimezone, nextRuns } from '../schedules/cron.ts';
 import { JOB_KINDS, type JobKind, type Retention, type ScheduleFields } from '../schedules/schedules.ts';
 
-/** Schedules: cron (5 fields, or 6 with seconds) in an IANA timezone, run by the host's agent. */
+/** Schedules: cron (5 fields, 6 with seconds, or @hourly/@daily/@weekly/@monthly/@yearly, stored as 5 fields) in an IANA timezone, run by the host's agent. */
 const RetentionType = builder.objectRef<Retention>('Retention').implement({
   fields: (t) => ({
     keepLast: t.exposeInt('keepLast', { nullable: true }),
@@ -69,7 +69,7 @@ const CreateScheduleInput = builder.inputType('CreateScheduleInput', {
   fields: (t) => ({
     hostId: t.id({ required: true }),
     kind: t.field({ type: JobKindEnum, required: true }),
-    cron: t.string({ required: true }),
+    cron: t.string({ required: true, description: '5 fields (minute hour day month weekday), 6 with seconds first, or @hourly, @daily, @weekly, @monthly, @yearly (stored as the 5 fields they stand for)' }),
     timezone: t.string({ defaultValue: 'UTC' }),
     paths: t.stringList(),
     excludes: t.stringList(),
@@ -97,6 +97,7 @@ const cronField = z
   .trim()
   .min(1, 'is required')
   .max(200, 'must be at most 200 characters')
+  .transform(expandCronMacro)
   .superRefine((v, ctx) => {
     const err = cronError(v);
     if (err) ctx.addIssue({ code: 'custom', message: `invalid cron: ${err}` });
@@ -160,9 +161,10 @@ builder.queryFields((t) => ({
     resolve: (_root, args, ctx) => {
       requireRole(ctx.viewer, 'viewer');
       const tz = args.timezone ?? 'UTC';
-      const error = cronError(args.cron) ?? (isValidTimezone(tz) ? null : `unknown timezone ${tz}`);
+      const cron = expandCronMacro(args.cron);
+      const error = cronError(cron) ?? (isValidTimezone(tz) ? null : `unknown timezone ${tz}`);
       const count = howMany(args.count, 3, 20, 'count');
-      return { valid: !error, error, nextRuns: error || count === 0 ? [] : nextRuns(args.cron, tz, ctx.services.clock.now(), count) };
+      return { valid: !error, error, nextRuns: error || count === 0 ? [] : nextRuns(cron, tz, ctx.services.clock.now(), count) };
     },
   }),
 }));

@@ -22,6 +22,22 @@ export function canonicalTimezone(tz: string): string {
   return new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
 }
 
+const MACROS: Record<string, string> = {
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+  '@monthly': '0 0 1 * *',
+  '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@hourly': '0 * * * *',
+};
+
+/** expandCronMacro: "@daily" and its kin become the five fields they stand for (what is stored and sent to agents); anything else is returned trimmed. */
+export function expandCronMacro(expr: string): string {
+  const trimmed = expr.trim();
+  return MACROS[trimmed.toLowerCase()] ?? trimmed;
+}
+
 const FIELD_NAMES = ['minute', 'hour', 'day of month', 'month', 'day of week'];
 
 /** parseError is cron-parser's complaint about `fields`, or null. */

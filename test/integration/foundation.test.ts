@@ -181,6 +181,13 @@ describe(`foundation on ${TEST_PROVIDER}`, () => {
     const h = await gqlOk(server.url, 'query($id:ID!){ host(id:$id){ scheduleVersion schedules { id } } }', { id: host.id }, { cookie: admin });
     expect(h.host.scheduleVersion).toBe(4);
     expect(h.host.schedules).toHaveLength(1);
+    // @daily and its kin are kept as the five fields they stand for (what the agent's cron runs)
+    const s3 = await gqlOk(server.url, CREATE_SCHEDULE, { i: { hostId: host.id, kind: 'CHECK', cron: '@Weekly' } }, { cookie: admin });
+    expect(s3.createSchedule.cron).toBe('0 0 * * 0');
+    expect(new Date(s3.createSchedule.nextRuns[0]).getUTCDay()).toBe(0);
+    const preview = await gqlOk(server.url, '{ cronPreview(cron:"@daily", count: 2) { valid nextRuns } }', {}, { cookie: admin });
+    expect(preview.cronPreview.valid).toBe(true);
+    expect(Date.parse(preview.cronPreview.nextRuns[1]) - Date.parse(preview.cronPreview.nextRuns[0])).toBe(24 * 3600_000);
   });
 
   it('rejects bad input with BAD_USER_INPUT naming every bad field, and writes nothing', async () => {
