@@ -86,18 +86,12 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     agents: () => agents,
     // switching to intermittent resolves agent_offline through the normal path (audit + notifications)
     onBecameIntermittent: (host, actor) => engine.onHostChanged(host.id, actor),
-    // a deleted host's open alerts are resolved - notified, audited - and go with it (no alertChanged: subscribers hear hostRemoved)
+    // a deleted host's open alerts are resolved first: notified and audited (see resolveForDeletedHost)
+    beforeRemove: (tx, after, host, actor, now) => alerts.tx.resolveForDeletedHost(tx, after, host.id, actor, now),
     // its own log-scan rules went with it: this scanner (and its stats) reloads before the answer, the others on the broadcast
     afterRemove: async () => {
       await logscan.reload();
       pubsub.publish('logScanRulesChanged', { at: clock.now().toISOString() });
-    },
-    beforeRemove: async (tx, after, host, actor, now) => {
-      const open = await tx.alert.findMany({ where: { hostId: host.id, status: { in: ['open', 'acknowledged'] } }, orderBy: { createdAt: 'asc' } });
-      if (!open.length) return;
-      const resolvedBy = `${actor.name} (host deleted)`;
-      const task = await onTransition(tx, open.map((alert) => ({ alert: { ...alert, status: 'resolved', openKey: null, resolvedAt: now, resolvedBy }, event: 'alert.resolved' as const, actor })), now);
-      if (task) after.push(task);
     },
   });
   const schedules = createSchedules({

@@ -116,8 +116,22 @@ export function createAlerts(deps: AlertsDeps) {
     },
   };
 
+  /**
+   * resolveForDeletedHost, in the transaction that deletes the host: its unresolved alerts are
+   * resolved through the hook (notifications, audit, event log) so receivers close their
+   * incidents, but not announced - the rows go with the host and subscribers hear hostRemoved.
+   */
+  async function resolveForDeletedHost(t: Tx, after: AfterCommit, hostId: string, actor: Actor, now: Date): Promise<void> {
+    const open = await t.alert.findMany({ where: { hostId, status: { in: UNRESOLVED } }, orderBy: { createdAt: 'asc' } });
+    if (!open.length) return;
+    const resolvedBy = `${actor.name} (host deleted)`;
+    const resolved = open.map((alert) => ({ ...alert, status: 'resolved', statusRank: STATUS_RANK.resolved, openKey: null, resolvedAt: now, resolvedBy }));
+    const task = await onTransition(t, resolved.map((alert) => ({ alert, event: 'alert.resolved' as const, actor })), now);
+    if (task) after.push(task);
+  }
+
   return {
-    tx,
+    tx: { ...tx, resolveForDeletedHost },
 
     /** raiseOrTouch in its own transaction (two concurrent callers: one raises, the other touches). */
     raiseOrTouch(finding: Finding, now: Date = clock.now()): Promise<RaiseResult> {

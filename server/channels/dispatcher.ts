@@ -142,13 +142,14 @@ export function createDispatcher(deps: DispatcherDeps) {
       const o = outcomes[i]!;
       const attempt = row.attempts + 1;
       const first = row.firstAttemptAt ?? now;
+      let outcome: AttemptOutcome = 'ok';
       if (o.ok) done.push(row.id);
       else {
         const nextAt = new Date(now.getTime() + nextDelayMs(attempt, deps.retryBaseMs ?? 1000, o.retryAfterMs));
-        const retry = o.retry && withinBudget(first, nextAt);
-        later.push([row.id, attempt, first, retry ? nextAt : null, retry ? 'pending' : 'dead', o.error ?? null]);
+        outcome = o.retry && withinBudget(first, nextAt) ? 'retry' : 'dead';
+        later.push([row.id, attempt, first, outcome === 'retry' ? nextAt : null, outcome === 'retry' ? 'pending' : 'dead', o.error ?? null]);
       }
-      tally[o.ok ? 'ok' : later.at(-1)![4] === 'pending' ? 'retry' : 'dead']++;
+      tally[outcome]++;
       return {
         id: newId(),
         outboxId: row.id,

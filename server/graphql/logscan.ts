@@ -156,11 +156,10 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: LogScanRuleInput, required: true }) },
     resolve: async (_query, _root, args, ctx) => {
       const actor = admin(ctx);
-      // every bad field at once: the input's own checks and whether its host and overridden rule exist
+      // every bad field at once: with the input's own errors, whether its host and overridden rule exist (create checks those itself)
       const input = normalize(args.input);
       const parsed = RuleCreateSchema.safeParse(input);
-      const errors = [...(parsed.success ? [] : fieldErrors(parsed.error)), ...(await ctx.services.logscanRules.scopeErrors(input))];
-      if (errors.length || !parsed.success) throw badInput(errors);
+      if (!parsed.success) throw badInput([...fieldErrors(parsed.error), ...(await ctx.services.logscanRules.scopeErrors(input))]);
       return ctx.services.logscanRules.create(actor, parsed.data);
     },
   }),
