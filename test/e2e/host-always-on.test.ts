@@ -68,9 +68,7 @@ describe('host page: the always-on switch', () => {
   });
 
   it('switches a host without an offline alert at once, both ways', async () => {
-    const host = await fleet.enroll('srv-02');
-    const agent = await FakeAgent.connect(server.url, host.token, 'srv-02.internal');
-    try {
+    await fleet.withOnlineHost('srv-02', async (host, agent) => {
       const page = await browser.newPage();
       await signIn(page, server.url, undefined, undefined, `/hosts/${host.id}`);
       const toggle = page.getByRole('switch', { name: 'Always on (24x7)' });
@@ -83,15 +81,11 @@ describe('host page: the always-on switch', () => {
       await page.getByTestId('always-on-chip').waitFor();
       expect(await page.getByRole('dialog').count()).toBe(0);
       expect(await stored(host.id)).toBe(true);
-    } finally {
-      await agent.close();
-    }
+    });
   });
 
   it('keeps a change made on the page when a reload asked before it answers after it', async () => {
-    const host = await fleet.enroll('srv-03');
-    const agent = await FakeAgent.connect(server.url, host.token, 'srv-03.internal');
-    try {
+    await fleet.withOnlineHost('srv-03', async (host, agent) => {
       const page = await browser.newPage();
       const late = await holdOneReload(page);
       await signIn(page, server.url, undefined, undefined, `/hosts/${host.id}`);
@@ -107,15 +101,11 @@ describe('host page: the always-on switch', () => {
       await waitFor(() => late.loads > before, { what: 'a fresh reload' });
       await expect.poll(() => page.evaluate(() => document.querySelectorAll('[data-testid="always-on-chip"]').length)).toBe(0);
       expect(await toggle.getAttribute('aria-checked')).toBe('false');
-    } finally {
-      await agent.close();
-    }
+    });
   });
 
   it('keeps a job shown finished live finished when a reload asked before the end answers after it', async () => {
-    const host = await fleet.enroll('srv-04');
-    const agent = await FakeAgent.connect(server.url, host.token, 'srv-04.internal');
-    try {
+    await fleet.withOnlineHost('srv-04', async (host, agent) => {
       const jobId = (await fleet.gql('mutation($h: ID!){ runJob(hostId: $h, kind: CHECK){ id } }', { h: host.id })).runJob.id as string;
       await agent.next('command.run');
       agent.send('job.started', { jobId, startedAt: new Date().toISOString() });
@@ -133,9 +123,7 @@ describe('host page: the always-on switch', () => {
       // once the page has rendered two frames since, the late answer (job running) has not taken the row back
       await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
       expect(await row.getAttribute('data-status')).toBe('succeeded');
-    } finally {
-      await agent.close();
-    }
+    });
   });
 });
 

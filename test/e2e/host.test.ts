@@ -285,9 +285,7 @@ describe('host page', () => {
   });
 
   it('asks the agent to stop a running job, shows it cancelled live, and says when a job already ended', async () => {
-    const host = await fleet.enroll('run-01');
-    const agent = await FakeAgent.connect(server.url, host.token, 'run-01.internal');
-    try {
+    await fleet.withOnlineHost('run-01', async (host, agent) => {
       const start = async () => {
         const run = await fleet.gql('mutation($h: ID!){ runJob(hostId: $h, kind: CHECK){ id } }', { h: host.id });
         const jobId = run.runJob.id as string;
@@ -327,9 +325,7 @@ describe('host page', () => {
       await error.waitFor();
       expect(await error.textContent()).toBe('Check not cancelled: the job already succeeded.');
       expect(agent.frames.filter((f) => f.type === 'command.cancel').length).toBe(0);
-    } finally {
-      await agent.close();
-    }
+    });
   });
 
   it('offers a viewer no edit, cancel or delete on a host', async () => {
@@ -409,9 +405,7 @@ describe('host page', () => {
   });
 
   it('pages through every job of a busy host, down to the oldest one and its log', async () => {
-    const busy = await fleet.enroll('busy-01');
-    const agent = await FakeAgent.connect(server.url, busy.token, 'busy-01.internal');
-    try {
+    await fleet.withOnlineHost('busy-01', async (busy, agent) => {
       const runCheck = async (log?: string) => {
         await fleet.gql('mutation($h: ID!){ runJob(hostId: $h, kind: CHECK){ id } }', { h: busy.id });
         const jobId = (await agent.next('command.run')).payload.jobId as string;
@@ -456,15 +450,11 @@ describe('host page', () => {
 
       await page.locator(`tr[data-job-id="${oldest}"]`).getByRole('button', { name: 'Log' }).click();
       await page.getByRole('log', { name: 'Job output' }).getByText('the oldest check of busy-01').waitFor();
-    } finally {
-      await agent.close();
-    }
+    });
   });
 
   it('says how many open alerts there are beyond the 20 shown, and links to all of them', async () => {
-    const noisy = await fleet.enroll('noisy-01');
-    const agent = await FakeAgent.connect(server.url, noisy.token, 'noisy-01.internal');
-    try {
+    await fleet.withOnlineHost('noisy-01', async (noisy, agent) => {
       // A failed backup is one alert per schedule: 23 schedules, 23 open alerts.
       const volumes = Array.from({ length: 23 }, (_, i) => i);
       const schedules = await Promise.all(
@@ -483,9 +473,7 @@ describe('host page', () => {
       await card.getByRole('link', { name: 'All 23 open alerts for this host →' }).click();
       await page.waitForURL((url) => url.pathname === '/alerts' && url.searchParams.get('host') === noisy.id);
       await expect.poll(() => page.getByTestId('alert-list').locator('li').count()).toBe(23);
-    } finally {
-      await agent.close();
-    }
+    });
   });
 
   it('says when a job that never started was queued, or that it was cancelled, instead of a start time', async () => {

@@ -26,6 +26,17 @@ export class Fleet {
     return { id: d.enrollHost.host.id, name: d.enrollHost.host.name, token: d.enrollHost.agentToken };
   }
 
+  /** withOnlineHost enrolls a host, connects an agent for it (hostname `<name>.internal`), runs `fn` and always disconnects the agent. */
+  async withOnlineHost<T>(name: string, fn: (host: EnrolledHost, agent: FakeAgent) => Promise<T>): Promise<T> {
+    const host = await this.enroll(name);
+    const agent = await FakeAgent.connect(this.url, host.token, `${name}.internal`);
+    try {
+      return await fn(host, agent);
+    } finally {
+      await agent.close();
+    }
+  }
+
   async createUser(username: string, password: string, role: 'VIEWER' | 'OPERATOR' | 'ADMIN'): Promise<void> {
     await this.gql('mutation($u:String!,$p:String!,$r:Role!){ createUser(username:$u,password:$p,role:$r){ id } }', { u: username, p: password, r: role });
   }
